@@ -1,0 +1,180 @@
+// The only module that reads process.env: validates everything up front and returns one frozen object.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, SupervisorError } from './errors.js';
+
+export type LogFormat = 'json' | 'pretty' | 'auto';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The supervisor's settings, every default applied. Durations are milliseconds. */
+export interface Config {
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly migrationsDir: string;
+  readonly requiredTables: readonly string[];
+  readonly appCommand: string;
+  readonly appHealthPath: string;
+  readonly migrateOnStart: boolean;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Shown as `releaseId` in /health; Render sets RENDER_GIT_COMMIT. */
+  readonly releaseId: string | undefined;
+  readonly dbWaitTimeoutMs: number;
+  readonly dbConnectTimeoutMs: number;
+  readonly migrationLockWaitTimeoutMs: number;
+  readonly migrationLockTimeoutMs: number;
+  readonly migrationStatementTimeoutMs: number;
+  readonly appStartTimeoutMs: number;
+  readonly appStopTimeoutMs: number;
+  readonly appRestartLimit: number;
+  readonly appRestartWindowMs: number;
+  readonly appRestartBackoffMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+const DEFAULT_REQUIRED_TABLES = 'messages,activities,kanban_columns,kanban_tasks';
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+
+/** The compiled Express app, run with the same Node binary as the supervisor. */
+export function defaultAppCommand(): string {
+  const serverPath = fileURLToPath(new URL('../app/server.js', import.meta.url));
+  return `${shellQuote(process.execPath)} ${shellQuote(serverPath)}`;
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+// Collects every problem so that one run of the start command shows them all.
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      const expected = min === 0 ? 'a non-negative integer' : 'a positive integer';
+      const range = max === Number.MAX_SAFE_INTEGER ? '' : ` no greater than ${max}`;
+      this.problems.push(`Expected \`${name}\` to be ${expected}${range}, got \`${value}\``);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`Expected \`${name}\` to be \`true\` or \`false\`, got \`${this.raw(name)}\``);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`Expected \`${name}\` to be one of ${allowed.map((a) => `\`${a}\``).join(', ')}, got \`${value}\``);
+    return fallback;
+  }
+}
+
+function readDatabaseUrl(reader: EnvReader, isProduction: boolean): string {
+  const value = reader.raw('DATABASE_URL');
+  if (value === undefined) {
+    const where = isProduction
+      ? 'On Render, link the database in render.yaml (`fromDatabase` with `property: connectionString`).'
+      : 'Set it to your Postgres server, e.g. `postgres://user:password@localhost:5432/mydb`.';
+    reader.problems.push(`Expected \`DATABASE_URL\` to be set to a Postgres connection string. ${where}`);
+    return '';
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
+    // The value itself is never echoed: it may hold a password.
+    reader.problems.push(
+      'Expected `DATABASE_URL` to be a connection string like `postgres://user:password@host:5432/database`, ' +
+        'got a value that is not one (not shown: it may hold a password)',
+    );
+  }
+  return value;
+}
+
+function readRequiredTables(reader: EnvReader): string[] {
+  const tables = reader
+    .string('REQUIRED_TABLES', DEFAULT_REQUIRED_TABLES)
+    .split(',')
+    .map((table) => table.trim())
+    .filter((table) => table !== '');
+  for (const table of tables) {
+    if (!TABLE_NAME.test(table)) {
+      reader.problems.push(`Expected \`REQUIRED_TABLES\` entries to be \`table\` or \`schema.table\`, got \`${table}\``);
+    }
+  }
+  return tables;
+}
+
+/** Reads and validates the environment; throws SUP_ERR_CONFIG_INVALID listing every problem. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const reader = new EnvReader(env);
+  const isProduction = reader.raw('NODE_ENV') === 'production';
+  const appHealthPath = reader.string('APP_HEALTH_PATH', '/health');
+  if (!appHealthPath.startsWith('/')) {
+    reader.problems.push(`Expected \`APP_HEALTH_PATH\` to start with \`/\`, got \`${appHealthPath}\``);
+  }
+
+  const config: Config = {
+    isProduction,
+    port: reader.integer('PORT', 10000, { min: 1, max: 65535 }),
+    host: reader.string('HOST', '0.0.0.0'),
+    databaseUrl: readDatabaseUrl(reader, isProduction),
+    migrationsDir: path.resolve(cwd, reader.string('MIGRATIONS_DIR', 'migrations')),
+    requiredTables: readRequiredTables(reader),
+    appCommand: reader.string('APP_COMMAND', defaultAppCommand()),
+    appHealthPath,
+    migrateOnStart: reader.boolean('MIGRATE_ON_START', true),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: reader.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty', 'auto'], 'auto'),
+    releaseId: reader.raw('RENDER_GIT_COMMIT'),
+    dbWaitTimeoutMs: reader.integer('DB_WAIT_TIMEOUT_MS', 300_000),
+    dbConnectTimeoutMs: reader.integer('DB_CONNECT_TIMEOUT_MS', 5_000),
+    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS', 600_000),
+    migrationLockTimeoutMs: reader.integer('MIGRATION_LOCK_TIMEOUT_MS', 10_000, { min: 0 }),
+    migrationStatementTimeoutMs: reader.integer('MIGRATION_STATEMENT_TIMEOUT_MS', 600_000, { min: 0 }),
+    appStartTimeoutMs: reader.integer('APP_START_TIMEOUT_MS', 60_000),
+    appStopTimeoutMs: reader.integer('APP_STOP_TIMEOUT_MS', 10_000),
+    appRestartLimit: reader.integer('APP_RESTART_LIMIT', 5),
+    appRestartWindowMs: reader.integer('APP_RESTART_WINDOW_MS', 300_000),
+    appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS', 500),
+    drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS', 15_000),
+  };
+
+  if (reader.problems.length > 0) {
+    throw new SupervisorError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid configuration:\n${reader.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      { hint: 'Fix the environment variables listed above; the README lists every variable with its default.' },
+    );
+  }
+  return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
+}

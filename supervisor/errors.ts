@@ -1,0 +1,47 @@
+// Every failure the supervisor reports has a stable `code`; callers match on it, never on the text.
+// The README lists every code (a test keeps them in step). Never reuse a retired code.
+
+/** Base class: `code` is stable, `hint` says what the operator should do about it. */
+export class SupervisorError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SupervisorError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** The codes, each with the exit-visible meaning documented in the README. */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'SUP_ERR_CONFIG_INVALID',
+  PORT_IN_USE: 'SUP_ERR_PORT_IN_USE',
+  DB_UNAVAILABLE: 'SUP_ERR_DB_UNAVAILABLE',
+  DB_AUTH_FAILED: 'SUP_ERR_DB_AUTH_FAILED',
+  DB_NOT_FOUND: 'SUP_ERR_DB_NOT_FOUND',
+  DB_TLS_FAILED: 'SUP_ERR_DB_TLS_FAILED',
+  MIGRATION_INVALID: 'SUP_ERR_MIGRATION_INVALID',
+  MIGRATION_FAILED: 'SUP_ERR_MIGRATION_FAILED',
+  CHECKSUM_MISMATCH: 'SUP_ERR_CHECKSUM_MISMATCH',
+  LOCK_TIMEOUT: 'SUP_ERR_LOCK_TIMEOUT',
+  SCHEMA_INVALID: 'SUP_ERR_SCHEMA_INVALID',
+  APP_SPAWN_FAILED: 'SUP_ERR_APP_SPAWN_FAILED',
+  APP_START_TIMEOUT: 'SUP_ERR_APP_START_TIMEOUT',
+  APP_EXITED: 'SUP_ERR_APP_EXITED',
+  APP_CRASH_LOOP: 'SUP_ERR_APP_CRASH_LOOP',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Process exit status for a failed start: 78 (EX_CONFIG) for configuration, 1 for the rest. */
+export const ExitCodes = {
+  OK: 0,
+  FAILURE: 1,
+  CONFIG: 78,
+} as const;
+
+export function isSupervisorError(error: unknown): error is SupervisorError {
+  return error instanceof SupervisorError;
+}

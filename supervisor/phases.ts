@@ -1,0 +1,101 @@
+// The supervisor's state machine: the phase lives here and only here; health, proxy and shutdown read it.
+import type { Logger } from 'pino';
+
+export const PHASES = [
+  'starting',
+  'waiting_for_database',
+  'migrating',
+  'verifying_schema',
+  'starting_app',
+  'ready',
+  'restarting_app',
+  'draining',
+  'failed',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+// Startup runs forward in order; any phase may drain on a signal, any startup phase may fail.
+const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
+  starting: ['waiting_for_database', 'draining', 'failed'],
+  waiting_for_database: ['migrating', 'verifying_schema', 'draining', 'failed'],
+  migrating: ['verifying_schema', 'draining', 'failed'],
+  verifying_schema: ['starting_app', 'draining', 'failed'],
+  starting_app: ['ready', 'restarting_app', 'draining', 'failed'],
+  ready: ['restarting_app', 'draining'],
+  restarting_app: ['ready', 'draining', 'failed'],
+  draining: [],
+  failed: [],
+};
+
+export type CheckName = 'database' | 'migrations' | 'schema' | 'app';
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+/** One component's state, in the shape of the IETF health-check draft's `checks` entries. */
+export interface Check {
+  readonly status: CheckStatus;
+  /** Short, safe text for operators: never a secret, never raw SQL. */
+  readonly output?: string;
+  readonly observedValue?: number | string;
+  readonly observedUnit?: string;
+  readonly time: string;
+}
+
+export interface PhaseSnapshot {
+  readonly phase: Phase;
+  readonly since: Date;
+  readonly detail: string | undefined;
+  readonly lastErrorCode: string | undefined;
+  readonly checks: Readonly<Partial<Record<CheckName, Check>>>;
+}
+
+/** The single owner of the current phase and the per-component checks. */
+export interface PhaseMachine {
+  readonly phase: Phase;
+  snapshot(): PhaseSnapshot;
+  /** Moves to `next`; returns false (and changes nothing) when the move is not allowed from here. */
+  transition(next: Phase, detail?: string): boolean;
+  /** Updates what is happening inside the current phase, e.g. "applying 0003_create_kanban (3 of 3)". */
+  describe(detail: string): void;
+  setCheck(name: CheckName, check: Omit<Check, 'time'>): void;
+  recordError(code: string): void;
+  isTerminal(): boolean;
+}
+
+export function canTransition(from: Phase, to: Phase): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function createPhaseMachine(logger: Logger, now: () => Date = () => new Date()): PhaseMachine {
+  let phase: Phase = 'starting';
+  let since = now();
+  let detail: string | undefined;
+  let lastErrorCode: string | undefined;
+  const checks: Partial<Record<CheckName, Check>> = {};
+
+  return {
+    get phase() {
+      return phase;
+    },
+    snapshot: () => ({ phase, since, detail, lastErrorCode, checks: { ...checks } }),
+    transition(next, nextDetail) {
+      if (!canTransition(phase, next)) return false;
+      const previous = phase;
+      const at = now();
+      logger.info({ event: 'phase', from: previous, to: next, inPreviousMs: at.getTime() - since.getTime() }, `phase ${next}`);
+      phase = next;
+      since = at;
+      detail = nextDetail;
+      return true;
+    },
+    describe(nextDetail) {
+      detail = nextDetail;
+    },
+    setCheck(name, check) {
+      checks[name] = { ...check, time: now().toISOString() };
+    },
+    recordError(code) {
+      lastErrorCode = code;
+    },
+    isTerminal: () => phase === 'draining' || phase === 'failed',
+  };
+}

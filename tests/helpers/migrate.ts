@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { pino } from 'pino';
+import { readMigrationFiles } from '../../supervisor/migration-files.js';
+import { migrateToLatest } from '../../supervisor/migrator.js';
+
+/** The project's own migrations folder. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Brings a test database to the latest schema with the supervisor's own migrator. */
+export async function applyMigrations(databaseUrl: string, migrationsDir = MIGRATIONS_DIR): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await migrateToLatest(client, await readMigrationFiles(migrationsDir), {
+      logger: pino({ level: 'silent' }),
+      lockTimeoutMs: 10_000,
+      statementTimeoutMs: 0,
+      lockWaitTimeoutMs: 60_000,
+    });
+  } finally {
+    await client.end();
+  }
+}
