@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/supervisor/cli.js', import.meta.url));
+
+export interface SupervisorOptions {
+  /** Extra environment; PORT, LOG_FORMAT and the fixture APP_COMMAND are set unless given. */
+  readonly env?: Record<string, string | undefined>;
+  /** `npm` runs `npm start` exactly as a user or the platform does; `node` runs the compiled CLI. */
+  readonly via?: 'node' | 'npm';
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A supervisor running as a real process, with its output collected line by line. */
+export interface SupervisorProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Every line written to stdout and stderr so far. */
+  readonly lines: string[];
+  /** The JSON log entries among `lines`. */
+  entries(): Record<string, unknown>[];
+  readonly exited: Promise<ExitStatus>;
+  waitForLog(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForPhase(phase: string, timeoutMs?: number): Promise<void>;
+  /** SIGKILLs it if it still runs (test cleanup). */
+  kill(): Promise<void>;
+}
+
+/** Polls until `check` returns a value other than undefined, or throws after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function healthOf(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function startSupervisor(options: SupervisorOptions = {}): Promise<SupervisorProcess> {
+  const port = Number(options.env?.PORT ?? (await freePort()));
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_FORMAT: 'json',
+    APP_COMMAND: `node ${FIXTURE_APP}`,
+    APP_RESTART_BACKOFF_MS: '100',
+    ...options.env,
+  };
+  const child =
+    options.via === 'npm'
+      ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => lines.push(line));
+  }
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }) as ExitStatus);
+
+  const entries = (): Record<string, unknown>[] =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+
+  const supervisor: SupervisorProcess = {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    lines,
+    entries,
+    exited,
+    waitForLog: (predicate, timeoutMs = 30_000) =>
+      eventually(() => entries().find(predicate), timeoutMs, `a log line; got:\n${lines.slice(-20).join('\n')}`),
+    async waitForPhase(phase, timeoutMs = 30_000) {
+      await eventually(
+        async () => ((await healthOf(supervisor.url)).body.phase === phase ? true : undefined),
+        timeoutMs,
+        `phase ${phase}`,
+      );
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+  return supervisor;
+}
+
+/** Whether a process with this pid still exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
