@@ -82,7 +82,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
     const url = `http://127.0.0.1:${port}${options.healthPath}`;
     let exit: ChildExit | undefined;
     void exited.then((value) => (exit = value));
-    let lastProblem = 'no answer yet';
+    let lastProblem: string;
     for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
       if (exit) {
         throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(exit)} before it answered on ${options.healthPath}`, {

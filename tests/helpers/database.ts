@@ -7,6 +7,8 @@ export interface TestDatabase {
   readonly name: string;
   readonly url: string;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** The first column of the first row (undefined when there is none). */
+  scalar<T = unknown>(sql: string, params?: unknown[]): Promise<T | undefined>;
   drop(): Promise<void>;
 }
 
@@ -36,6 +38,10 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     name,
     url,
     query: (sql, params) => pool.query(sql, params),
+    async scalar<T>(sql: string, params?: unknown[]) {
+      const { rows } = await pool.query({ text: sql, values: params, rowMode: 'array' });
+      return (rows[0] as unknown[] | undefined)?.[0] as T | undefined;
+    },
     async drop() {
       await pool.end();
       await asAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

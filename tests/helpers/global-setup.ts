@@ -21,6 +21,7 @@ export default async function setup(project: TestProject): Promise<void> {
     throw new Error(
       `The tests need a PostgreSQL server: could not connect to ${redact(adminDatabaseUrl)} ` +
         `(${(error as Error).message}). Set TEST_DATABASE_URL to a role that may create databases.`,
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => {});

@@ -127,7 +127,7 @@ describe('supervisor startup', () => {
       kept: 'kept',
       half: null,
     });
-    expect((await db.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).rows[0].n).toBe(0);
+    expect(await db.scalar("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toBe(0);
   });
 
   it('refuses to start when an applied migration was edited', async () => {
@@ -162,7 +162,7 @@ describe('supervisor startup', () => {
     const sup = await supervisor({ DATABASE_URL: db.url, MIGRATE_ON_START: 'false' });
     expect((await sup.exited).code).toBe(1);
     expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_SCHEMA_INVALID' });
-    expect((await db.query("SELECT to_regclass('messages') AS t")).rows[0].t).toBeNull();
+    expect(await db.scalar("SELECT to_regclass('messages') AS t")).toBeNull();
   });
 
   it('fails fast on a database that does not exist, without printing the password', async () => {

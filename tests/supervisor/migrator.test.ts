@@ -60,9 +60,8 @@ describe('migrateToLatest', () => {
     });
     const { rows } = await db.query('SELECT name FROM schema_migrations');
     expect(rows).toEqual([{ name: '0001_first' }]);
-    expect((await db.query("SELECT to_regclass('second') AS t")).rows[0].t).toBeNull();
-    const lock = await db.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
-    expect(lock.rows[0].n).toBe(0);
+    expect(await db.scalar("SELECT to_regclass('second') AS t")).toBeNull();
+    expect(await db.scalar("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")).toBe(0);
   });
 
   it('refuses an applied migration whose file changed, naming it', async () => {
@@ -76,7 +75,7 @@ describe('migrateToLatest', () => {
     await writeFile(path.join(dir, '0001_table.sql'), 'CREATE TABLE items (id int);');
     await writeFile(path.join(dir, '0002_index.sql'), '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);');
     expect(await migrate()).toEqual(['0001_table', '0002_index']);
-    expect((await db.query("SELECT to_regclass('items_id_idx') AS t")).rows[0].t).toBe('items_id_idx');
+    expect(await db.scalar("SELECT to_regclass('items_id_idx') AS t")).toBe('items_id_idx');
   });
 
   it('waits for the lock held by another session and gives up at its deadline', async () => {

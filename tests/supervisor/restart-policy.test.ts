@@ -3,7 +3,7 @@ import { createRestartPolicy } from '../../supervisor/restart-policy.js';
 
 describe('restart policy', () => {
   it('backs off exponentially and gives up past the limit within the window', () => {
-    let now = 0;
+    const now = 0;
     const policy = createRestartPolicy({ limit: 3, windowMs: 60_000, backoffMs: 500, maxBackoffMs: 1_500, now: () => now });
     expect(policy.recordCrash()).toEqual({ restart: true, delayMs: 500, recentCrashes: 1 });
     expect(policy.recordCrash()).toEqual({ restart: true, delayMs: 1_000, recentCrashes: 2 });
