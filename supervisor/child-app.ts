@@ -54,8 +54,7 @@ async function findFreePort(): Promise<number> {
 
 function describeExit(exit: ChildExit): string {
   if (exit.signal) return `was killed by ${exit.signal}`;
-  const hint = exit.code === 127 ? ' (127: the command was not found)' : '';
-  return `exited with code ${exit.code}${hint}`;
+  return `exited with code ${exit.code}`;
 }
 
 export function createChildApp(options: ChildAppOptions): ChildApp {
@@ -63,7 +62,16 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
   const appOutput = options.logging.logger.child({ module: 'app' });
   const exitListeners: ((exit: ChildExit) => void)[] = [];
   let current:
-    | { subprocess: ResultPromise; port: number; pid: number | undefined; exited: Promise<ChildExit>; stopping: boolean }
+    | {
+        subprocess: ResultPromise;
+        port: number;
+        pid: number | undefined;
+        exited: Promise<ChildExit>;
+        /** Set once it answered its health check: only then is an exit "unexpected" (before, start() reports it). */
+        healthy: boolean;
+        stopping: boolean;
+        exit?: ChildExit;
+      }
     | undefined;
 
   function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
@@ -84,6 +92,11 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
     void exited.then((value) => (exit = value));
     let lastProblem: string;
     for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+      if (exit?.code === 127) {
+        throw new SupervisorError(ErrorCodes.APP_SPAWN_FAILED, `The app's command could not be run (exit 127: not found)`, {
+          hint: 'Check APP_COMMAND and that the app is built (npm run build).',
+        });
+      }
       if (exit) {
         throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(exit)} before it answered on ${options.healthPath}`, {
           hint: 'Read the app output above this line; check APP_COMMAND.',
@@ -121,7 +134,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
       forceKillAfterDelay: false,
     });
     const exited = subprocess.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
-    const child = { subprocess, port, pid: undefined as number | undefined, exited, stopping: false };
+    const child = { subprocess, port, pid: undefined as number | undefined, exited, healthy: false, stopping: false };
     current = child;
     forwardLines(subprocess.stdout, 'stdout');
     forwardLines(subprocess.stderr, 'stderr');
@@ -138,9 +151,10 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
 
     void exited.then((guardExit) => {
       const exit = reportedExit ?? guardExit;
+      child.exit = exit;
       if (current === child) current = undefined;
       logger.info({ event: 'app_exit', childPid: child.pid, ...exit, expected: child.stopping }, `app ${describeExit(exit)}`);
-      if (!child.stopping) for (const listener of exitListeners) listener(exit);
+      if (child.healthy && !child.stopping) for (const listener of exitListeners) listener(exit);
     });
 
     logger.info({ event: 'app_spawn', port, command: options.command }, 'starting the app');
@@ -150,6 +164,12 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
       child.stopping = true;
       await stopProcess(child);
       throw error;
+    }
+    child.healthy = true;
+    if (child.exit) {
+      throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(child.exit)} right after it answered`, {
+        hint: 'Read the app output above this line.',
+      });
     }
     logger.info({ event: 'app_ready', childPid: child.pid, port }, 'app answers its health check');
   }

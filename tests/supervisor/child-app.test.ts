@@ -74,6 +74,13 @@ describe('the child app', () => {
     expect(sup.entries().find((entry) => entry.msg === 'fixture: exiting at start as asked')).toMatchObject({ stream: 'stderr' });
   });
 
+  it('fails at once when the app command does not exist', async () => {
+    const sup = await supervisor({ APP_COMMAND: 'no-such-command-anywhere --flag' });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_APP_SPAWN_FAILED' });
+    expect(sup.entries().some((entry) => entry.event === 'app_restart')).toBe(false);
+  });
+
   it('fails when the app never answers its health check in time', async () => {
     const sup = await supervisor({ FIXTURE_UNHEALTHY: '1', APP_START_TIMEOUT_MS: '1500' });
     expect((await sup.exited).code).toBe(1);
