@@ -43,6 +43,17 @@ export interface ChildApp {
   onUnexpectedExit(listener: (exit: ChildExit) => void): void;
 }
 
+interface RunningApp {
+  readonly subprocess: ResultPromise;
+  readonly port: number;
+  readonly exited: Promise<ChildExit>;
+  pid: number | undefined;
+  /** Set once it answered its health check: only then is an exit "unexpected" (before, start() reports it). */
+  healthy: boolean;
+  stopping: boolean;
+  exit: ChildExit | undefined;
+}
+
 async function findFreePort(): Promise<number> {
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
@@ -61,18 +72,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
   const { logger } = options;
   const appOutput = options.logging.logger.child({ module: 'app' });
   const exitListeners: ((exit: ChildExit) => void)[] = [];
-  let current:
-    | {
-        subprocess: ResultPromise;
-        port: number;
-        pid: number | undefined;
-        exited: Promise<ChildExit>;
-        /** Set once it answered its health check: only then is an exit "unexpected" (before, start() reports it). */
-        healthy: boolean;
-        stopping: boolean;
-        exit?: ChildExit;
-      }
-    | undefined;
+  let current: RunningApp | undefined;
 
   function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
@@ -134,7 +134,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
       forceKillAfterDelay: false,
     });
     const exited = subprocess.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
-    const child = { subprocess, port, pid: undefined as number | undefined, exited, healthy: false, stopping: false };
+    const child: RunningApp = { subprocess, port, pid: undefined, exited, healthy: false, stopping: false, exit: undefined };
     current = child;
     forwardLines(subprocess.stdout, 'stdout');
     forwardLines(subprocess.stderr, 'stderr');
@@ -174,7 +174,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
     logger.info({ event: 'app_ready', childPid: child.pid, port }, 'app answers its health check');
   }
 
-  async function stopProcess(child: NonNullable<typeof current>): Promise<void> {
+  async function stopProcess(child: RunningApp): Promise<void> {
     child.stopping = true;
     child.subprocess.kill('SIGTERM');
     const timer = sleep(options.stopTimeoutMs).then(() => 'timeout' as const);
