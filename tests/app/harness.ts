@@ -9,6 +9,9 @@ import { createHttpServer, type HttpServer } from '../../app/http-server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { applyMigrations } from '../helpers/migrate.js';
 
+/** For vi.waitFor: a slow CI machine may take a while, and waiting is never a failure by itself. */
+export const EVENTUALLY = { timeout: 30_000, interval: 25 } as const;
+
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
