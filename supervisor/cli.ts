@@ -17,7 +17,7 @@ try {
   process.exit(ExitCodes.CONFIG);
 }
 
-const logging = createLogging({
+const logging = await createLogging({
   level: config.logLevel,
   format: config.logFormat,
   isProduction: config.isProduction,

@@ -1,6 +1,5 @@
 // One pino root logger for the supervisor and the child's output, secrets scrubbed at the root.
 import { pino, type Logger, type DestinationStream } from 'pino';
-import pinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.js';
 import { createScrubber } from './redact.js';
 
@@ -27,11 +26,12 @@ function usePretty(options: LoggingOptions, output: { isTTY?: boolean }): boolea
   return options.format === 'pretty';
 }
 
-export function createLogging(options: LoggingOptions): Logging {
+export async function createLogging(options: LoggingOptions): Promise<Logging> {
   const output = options.output ?? process.stdout;
   const scrub = createScrubber(options.secrets);
+  // pino-pretty loads only for a terminal, never in production.
   const target: DestinationStream = usePretty(options, output)
-    ? pinoPretty({ destination: output, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' })
+    ? (await import('pino-pretty')).default({ destination: output, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' })
     : output;
   const destination: DestinationStream = { write: (chunk: string) => target.write(scrub(chunk)) };
 

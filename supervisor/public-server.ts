@@ -1,7 +1,10 @@
 // The public HTTP server: the supervisor's own routes on Fastify, every other request to the proxy.
-import http from 'node:http';
+// The port is bound on plain node:http first and Fastify loads right after: its import is the slowest
+// part of starting, and the platform wants the port open at once. Requests for the supervisor's own
+// routes that arrive in that moment wait for it rather than being refused.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { registerHealthRoutes } from './health.js';
 import type { PhaseMachine } from './phases.js';
@@ -10,7 +13,10 @@ import type { Proxy } from './proxy.js';
 /** Paths the supervisor answers itself; they are never proxied. */
 export const OWN_PATHS: ReadonlySet<string> = new Set(['/health', '/health/live']);
 
+// Behind a platform load balancer: keep idle client connections open longer than it does.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface PublicServerOptions {
   readonly phases: PhaseMachine;
@@ -19,30 +25,60 @@ export interface PublicServerOptions {
   readonly releaseId?: string;
 }
 
+export interface PublicServer {
+  readonly server: http.Server;
+  /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). */
+  listen(port: number, host: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 function pathOf(url: string | undefined): string {
   const path = url ?? '/';
   const query = path.indexOf('?');
   return query === -1 ? path : path.slice(0, query);
 }
 
-/** Builds the server without listening; `listen` binds it. */
-export function createPublicServer(options: PublicServerOptions): FastifyInstance {
-  const { proxy } = options;
+async function loadOwnRoutes(options: PublicServerOptions, server: http.Server): Promise<Handler> {
+  const { default: Fastify, LogController } = await import('fastify');
+  let handler: Handler | undefined;
   const app = Fastify({
     loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (fastifyHandler) => {
-      const server = http.createServer((req, res) => {
-        if (OWN_PATHS.has(pathOf(req.url))) fastifyHandler(req, res);
-        else proxy.handleRequest(req, res);
-      });
-      // Behind a platform load balancer: keep idle client connections open longer than it does.
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-      server.on('upgrade', (req, socket: Socket, head: Buffer) => proxy.handleUpgrade(req, socket, head));
+      handler = fastifyHandler;
       return server;
     },
   });
   registerHealthRoutes(app, options.phases, options.releaseId);
-  return app;
+  await app.ready();
+  return handler as Handler;
+}
+
+export function createPublicServer(options: PublicServerOptions): PublicServer {
+  const { proxy, logger } = options;
+  let ownRoutes: Promise<Handler> | undefined;
+  const server = http.createServer((req, res) => {
+    if (!OWN_PATHS.has(pathOf(req.url))) return proxy.handleRequest(req, res);
+    void ownRoutes?.then((handler) => handler(req, res));
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => proxy.handleUpgrade(req, socket, head));
+
+  return {
+    server,
+    async listen(port, host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          ownRoutes = loadOwnRoutes(options, server);
+          resolve();
+        });
+      });
+      logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
+      await ownRoutes;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

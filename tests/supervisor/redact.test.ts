@@ -14,7 +14,7 @@ describe('redaction', () => {
     expect(passwordOf('postgres://u:p%40ss%2Fword@h/d')).toBe('p@ss/word');
   });
 
-  it('keeps secrets out of every log line, the child\'s included', () => {
+  it('keeps secrets out of every log line, the child\'s included', async () => {
     const chunks: string[] = [];
     const output = new Writable({
       write(chunk, _encoding, callback) {
@@ -23,7 +23,7 @@ describe('redaction', () => {
       },
     });
     const url = 'postgres://app:topsecret1@db/app';
-    const logging = createLogging({ level: 'info', format: 'json', isProduction: true, secrets: [url, passwordOf(url)], output });
+    const logging = await createLogging({ level: 'info', format: 'json', isProduction: true, secrets: [url, passwordOf(url)], output });
     logging.logger.info({ databaseUrl: url }, `connecting to ${url}`);
     logging.logger.error({ err: new Error(`auth failed for topsecret1`) }, 'failed');
     logging.writeJsonLine(JSON.stringify({ level: 30, msg: 'child says topsecret1' }));

@@ -1,0 +1,43 @@
+// The database half of startup: wait until Postgres answers, then migrate and verify the schema.
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createPool, describeTarget } from './database.js';
+import { waitForDatabase } from './database-wait.js';
+import type { PhaseMachine } from './phases.js';
+import { prepareSchema } from './schema-setup.js';
+
+export interface DatabaseSetupOptions {
+  readonly config: Config;
+  readonly phases: PhaseMachine;
+  readonly logger: Logger;
+  /** Aborted on shutdown: stops waiting and closes the pool. */
+  readonly signal: AbortSignal;
+}
+
+/** Runs `waiting_for_database` through `verifying_schema`; holds no connection once it returns. */
+export async function setUpDatabase({ config, phases, logger, signal }: DatabaseSetupOptions): Promise<void> {
+  const target = describeTarget(config.databaseUrl);
+  phases.transition('waiting_for_database', `${target.host}/${target.database}`);
+  const { attempts } = await waitForDatabase({
+    databaseUrl: config.databaseUrl,
+    timeoutMs: config.dbWaitTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    logger: logger.child({ module: 'database-wait' }),
+    signal,
+    onAttemptFailed: (attempt, reason) =>
+      phases.setCheck('database', { status: 'fail', output: `attempt ${attempt}: ${reason}`, observedValue: attempt }),
+  });
+  if (signal.aborted) return;
+  phases.setCheck('database', { status: 'pass', observedValue: attempts, observedUnit: 'attempts' });
+
+  // The app has a pool of its own: this one lives only while the schema is prepared.
+  const pool = createPool(config.databaseUrl, config.dbConnectTimeoutMs, logger.child({ module: 'database' }));
+  const closePool = (): void => void pool.end().catch(() => {});
+  signal.addEventListener('abort', closePool, { once: true });
+  try {
+    await prepareSchema({ pool, config, phases, logger: logger.child({ module: 'migrator' }) });
+  } finally {
+    signal.removeEventListener('abort', closePool);
+    if (!signal.aborted) await pool.end();
+  }
+}
