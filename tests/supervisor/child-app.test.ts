@@ -1,28 +1,10 @@
 // The app as a child process: output in the log, restarts after a crash, giving up on a crash loop, no orphans.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { applyMigrations } from '../helpers/migrate.js';
-import { eventually, healthOf, isAlive, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { describe, expect, it } from 'vitest';
+import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
+import { eventually, healthOf, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
-let db: TestDatabase;
-const running: SupervisorProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase('child');
-  await applyMigrations(db.url);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sup) => sup.kill()));
-});
-afterAll(async () => {
-  await db.drop();
-});
-
-async function supervisor(env: Record<string, string> = {}): Promise<SupervisorProcess> {
-  const sup = await startSupervisor({ env: { DATABASE_URL: db.url, ...env } });
-  running.push(sup);
-  return sup;
-}
+const fixture = useSupervisorFixture('child');
+const supervisor = (env: Record<string, string> = {}): Promise<SupervisorProcess> => fixture.start(env);
 
 async function appPid(sup: SupervisorProcess, nth = 1): Promise<number> {
   await eventually(() => (sup.entries().filter((entry) => entry.event === 'app_ready').length >= nth ? true : undefined));

@@ -1,27 +1,13 @@
 // SIGTERM as the platform sends it: to the `npm start` process. In-flight requests finish, nothing is left behind.
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { applyMigrations } from '../helpers/migrate.js';
-import { eventually, isAlive, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { describe, expect, it } from 'vitest';
+import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
+import { eventually, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
-let db: TestDatabase;
-const running: SupervisorProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase('shutdown');
-  await applyMigrations(db.url);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sup) => sup.kill()));
-});
-afterAll(async () => {
-  await db.drop();
-});
+const fixture = useSupervisorFixture('shutdown');
 
 async function supervisor(env: Record<string, string> = {}): Promise<SupervisorProcess> {
-  const sup = await startSupervisor({ via: 'npm', env: { DATABASE_URL: db.url, ...env } });
-  running.push(sup);
+  const sup = await fixture.start(env, 'npm');
   await sup.waitForPhase('ready');
   return sup;
 }
