@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The start command: read the configuration, set up logging, run the supervisor.
 import { loadConfig } from './config.js';
-import { ExitCodes, isSupervisorError } from './errors.js';
+import { ErrorCodes, ExitCodes, isSupervisorError } from './errors.js';
 import { createLogging } from './logger.js';
 import { runSupervisor } from './main.js';
 import { passwordOf, redactUrlCredentials } from './redact.js';
@@ -11,7 +11,7 @@ try {
   config = loadConfig();
 } catch (error) {
   // Before logging exists: one plain, readable message (the config loader never echoes secrets).
-  const code = isSupervisorError(error) ? error.code : 'SUP_ERR_UNEXPECTED';
+  const code = isSupervisorError(error) ? error.code : ErrorCodes.UNEXPECTED;
   const hint = isSupervisorError(error) && error.hint ? `\n${error.hint}` : '';
   process.stderr.write(`${code}: ${redactUrlCredentials((error as Error).message)}${hint}\n`);
   process.exit(ExitCodes.CONFIG);

@@ -31,6 +31,7 @@ export const ErrorCodes = {
   APP_START_TIMEOUT: 'SUP_ERR_APP_START_TIMEOUT',
   APP_EXITED: 'SUP_ERR_APP_EXITED',
   APP_CRASH_LOOP: 'SUP_ERR_APP_CRASH_LOOP',
+  UNEXPECTED: 'SUP_ERR_UNEXPECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -55,7 +55,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
 
   async function fail(error: unknown): Promise<void> {
     if (phases.phase === 'draining' || phases.phase === 'failed') return; // already on the way out
-    const code = isSupervisorError(error) ? error.code : 'SUP_ERR_UNEXPECTED';
+    const code = isSupervisorError(error) ? error.code : ErrorCodes.UNEXPECTED;
     phases.recordError(code);
     phases.transition('failed', code);
     logger.error(
