@@ -23,8 +23,6 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  // The supervisor's proxy runs on the same machine.
-  app.set('trust proxy', 'loopback');
 
   app.use(requestLog(deps.logger));
   app.use(healthRouter(deps));
