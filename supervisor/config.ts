@@ -134,6 +134,33 @@ function readRequiredTables(reader: EnvReader): string[] {
   return tables;
 }
 
+// The settings the supervisor and the migrate CLI share, so that both read them alike.
+function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConfig, 'databaseUrl'> {
+  return {
+    migrationsDir: readMigrationsDir(reader, cwd),
+    requiredTables: readRequiredTables(reader),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    dbConnectTimeoutMs: reader.integer('DB_CONNECT_TIMEOUT_MS', 5_000),
+    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS', 600_000),
+    migrationLockTimeoutMs: reader.integer('MIGRATION_LOCK_TIMEOUT_MS', 10_000, { min: 0 }),
+    migrationStatementTimeoutMs: reader.integer('MIGRATION_STATEMENT_TIMEOUT_MS', 600_000, { min: 0 }),
+  };
+}
+
+function readMigrationsDir(reader: EnvReader, cwd: string): string {
+  return path.resolve(cwd, reader.string('MIGRATIONS_DIR', 'migrations'));
+}
+
+function throwIfInvalid(reader: EnvReader): void {
+  if (reader.problems.length > 0) {
+    throw new SupervisorError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid configuration:\n${reader.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      { hint: 'Fix the environment variables listed above; the README lists every variable with its default.' },
+    );
+  }
+}
+
 /** Reads and validates the environment; throws SUP_ERR_CONFIG_INVALID listing every problem. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const reader = new EnvReader(env);
@@ -148,19 +175,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     port: reader.integer('PORT', 10000, { min: 1, max: 65535 }),
     host: reader.string('HOST', '0.0.0.0'),
     databaseUrl: readDatabaseUrl(reader, isProduction),
-    migrationsDir: path.resolve(cwd, reader.string('MIGRATIONS_DIR', 'migrations')),
-    requiredTables: readRequiredTables(reader),
+    ...readMigrationSettings(reader, cwd),
     appCommand: reader.string('APP_COMMAND', defaultAppCommand()),
     appHealthPath,
     migrateOnStart: reader.boolean('MIGRATE_ON_START', true),
-    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: reader.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty', 'auto'], 'auto'),
     releaseId: reader.raw('RENDER_GIT_COMMIT'),
     dbWaitTimeoutMs: reader.integer('DB_WAIT_TIMEOUT_MS', 300_000),
-    dbConnectTimeoutMs: reader.integer('DB_CONNECT_TIMEOUT_MS', 5_000),
-    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS', 600_000),
-    migrationLockTimeoutMs: reader.integer('MIGRATION_LOCK_TIMEOUT_MS', 10_000, { min: 0 }),
-    migrationStatementTimeoutMs: reader.integer('MIGRATION_STATEMENT_TIMEOUT_MS', 600_000, { min: 0 }),
     appStartTimeoutMs: reader.integer('APP_START_TIMEOUT_MS', 60_000),
     appStopTimeoutMs: reader.integer('APP_STOP_TIMEOUT_MS', 10_000),
     appRestartLimit: reader.integer('APP_RESTART_LIMIT', 5),
@@ -169,12 +190,35 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS', 15_000),
   };
 
-  if (reader.problems.length > 0) {
-    throw new SupervisorError(
-      ErrorCodes.CONFIG_INVALID,
-      `Invalid configuration:\n${reader.problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      { hint: 'Fix the environment variables listed above; the README lists every variable with its default.' },
-    );
-  }
+  throwIfInvalid(reader);
   return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
+}
+
+/** The migrate CLI's settings: it binds no port and runs no app, so their variables are not checked. */
+export type MigrateConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'migrationsDir'
+  | 'requiredTables'
+  | 'logLevel'
+  | 'dbConnectTimeoutMs'
+  | 'migrationLockWaitTimeoutMs'
+  | 'migrationLockTimeoutMs'
+  | 'migrationStatementTimeoutMs'
+>;
+
+/** Like loadConfig, for the migrate CLI; DATABASE_URL is always required (it starts no database of its own). */
+export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd()): MigrateConfig {
+  const reader = new EnvReader(env);
+  const config = {
+    databaseUrl: readDatabaseUrl(reader, reader.raw('NODE_ENV') === 'production'),
+    ...readMigrationSettings(reader, cwd),
+  };
+  throwIfInvalid(reader);
+  return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
+}
+
+/** MIGRATIONS_DIR alone, for `migrate create`, which needs no database. */
+export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd()): string {
+  return readMigrationsDir(new EnvReader(env), cwd);
 }

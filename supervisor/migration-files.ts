@@ -16,7 +16,8 @@ export interface MigrationFile {
   readonly checksum: string;
 }
 
-const FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
+/** `<number>_<name>.sql`: the number orders the files, the whole name without `.sql` keys the history. */
+export const MIGRATION_FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
 const MARKER = /^--\s*migrate:(up|down|no-transaction)\b.*$/;
 
 export function checksumOf(content: string): string {
@@ -31,7 +32,7 @@ function invalid(file: string, problem: string): SupervisorError {
 
 /** Splits a file into its sections. Without markers the whole file is the up step. */
 export function parseMigration(fileName: string, content: string, filePath = fileName): MigrationFile {
-  const match = FILE_NAME.exec(fileName);
+  const match = MIGRATION_FILE_NAME.exec(fileName);
   if (!match) throw invalid(fileName, 'the file name must look like `0001_create_messages.sql`');
 
   const sections: Record<'up' | 'down', string[] | undefined> = { up: undefined, down: undefined };

@@ -57,3 +57,19 @@ export async function recordApplied(
 export async function deleteApplied(client: Queryable, name: string): Promise<void> {
   await client.query('DELETE FROM schema_migrations WHERE name = $1', [name]);
 }
+
+/** Records migrations as applied without running them (baseline, adoption): every row or none. */
+export async function recordWithoutRunning(
+  client: Queryable,
+  migrations: readonly { name: string; checksum: string }[],
+): Promise<void> {
+  if (migrations.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    for (const migration of migrations) await recordApplied(client, migration, 0);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
