@@ -26,12 +26,13 @@ function wantsHtml(req: IncomingMessage): boolean {
 function htmlPage(snapshot: PhaseSnapshot): string {
   const title = PHASE_TEXT[snapshot.phase] ?? snapshot.phase;
   const detail = snapshot.detail ? `<p>${escapeHtml(snapshot.detail)}</p>` : '';
+  const lastError = snapshot.lastErrorCode ? `<p>Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}
 small{color:#666}</style></head><body>
-<h1>${escapeHtml(title)}…</h1>${detail}
+<h1>${escapeHtml(title)}…</h1>${detail}${lastError}
 <p><small>Phase <code>${escapeHtml(snapshot.phase)}</code> since ${escapeHtml(snapshot.since.toISOString())}.
 This page reloads by itself.</small></p></body></html>`;
 }
