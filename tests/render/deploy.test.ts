@@ -69,6 +69,12 @@ async function copyTrackedFiles(from: string, to: string): Promise<void> {
   }
 }
 
+/** Files in the working tree that git does not track: a push would not deploy them. */
+function untrackedFiles(root: string): string {
+  const files = execFileSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).trim();
+  return files === '' ? '' : `\nNot in the copy, because git does not track them:\n${files.split('\n').slice(0, 20).join('\n')}`;
+}
+
 /** Every process below `pid`, however deep. */
 function descendants(pid: number): number[] {
   let children: number[];
@@ -159,7 +165,7 @@ describe('the Blueprint, run the way Render runs it', () => {
       ]).finally(() => {
         if (build.process.exitCode === null) process.kill(-(build.process.pid as number), 'SIGKILL');
       });
-      expect(status, `build failed:\n${build.tail()}`).toEqual({ code: 0, signal: null });
+      expect(status, `build failed:\n${build.tail()}${untrackedFiles(PROJECT_ROOT)}`).toEqual({ code: 0, signal: null });
       expect(existsSync(path.join(checkout, 'dist/supervisor/cli.js'))).toBe(true);
       expect(existsSync(path.join(checkout, 'dist/app/server.js'))).toBe(true);
       built = true;
