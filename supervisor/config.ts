@@ -35,6 +35,24 @@ export interface Config {
   readonly drainTimeoutMs: number;
 }
 
+/** Where the embedded development database keeps its cluster and listens. */
+export interface EmbeddedDatabaseConfig {
+  /** Absolute path. @default `.data/postgres` in the working directory */
+  readonly dataDir: string;
+  /** @default undefined: a free port on 127.0.0.1, chosen at each start */
+  readonly port: number | undefined;
+}
+
+/**
+ * What loadConfig returns. Without DATABASE_URL outside production, `embeddedDatabase` says where to run
+ * a development database, and main.ts fills in `databaseUrl` before anything else reads it.
+ */
+export type LoadedConfig = Omit<Config, 'databaseUrl'> &
+  (
+    | { readonly databaseUrl: string; readonly embeddedDatabase: undefined }
+    | { readonly databaseUrl: undefined; readonly embeddedDatabase: EmbeddedDatabaseConfig }
+  );
+
 const DEFAULT_REQUIRED_TABLES = 'messages,activities,kanban_columns,kanban_tasks';
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
@@ -120,6 +138,13 @@ function readDatabaseUrl(reader: EnvReader, isProduction: boolean): string {
   return value;
 }
 
+function readEmbeddedDatabase(reader: EnvReader, cwd: string): EmbeddedDatabaseConfig {
+  return {
+    dataDir: path.resolve(cwd, reader.string('EMBEDDED_DB_DIR', '.data/postgres')),
+    port: reader.raw('EMBEDDED_DB_PORT') === undefined ? undefined : reader.integer('EMBEDDED_DB_PORT', 0, { min: 1, max: 65535 }),
+  };
+}
+
 function readRequiredTables(reader: EnvReader): string[] {
   const tables = reader
     .string('REQUIRED_TABLES', DEFAULT_REQUIRED_TABLES)
@@ -162,19 +187,25 @@ function throwIfInvalid(reader: EnvReader): void {
 }
 
 /** Reads and validates the environment; throws SUP_ERR_CONFIG_INVALID listing every problem. */
-export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): LoadedConfig {
   const reader = new EnvReader(env);
   const isProduction = reader.raw('NODE_ENV') === 'production';
+  // Only development may go without DATABASE_URL: then an embedded database is started (never in production).
+  const embeddedDatabase = readEmbeddedDatabase(reader, cwd);
+  const database =
+    isProduction || reader.raw('DATABASE_URL') !== undefined
+      ? { databaseUrl: readDatabaseUrl(reader, isProduction), embeddedDatabase: undefined }
+      : { databaseUrl: undefined, embeddedDatabase };
   const appHealthPath = reader.string('APP_HEALTH_PATH', '/health');
   if (!appHealthPath.startsWith('/')) {
     reader.problems.push(`Expected \`APP_HEALTH_PATH\` to start with \`/\`, got \`${appHealthPath}\``);
   }
 
-  const config: Config = {
+  const config: LoadedConfig = {
     isProduction,
     port: reader.integer('PORT', 10000, { min: 1, max: 65535 }),
     host: reader.string('HOST', '0.0.0.0'),
-    databaseUrl: readDatabaseUrl(reader, isProduction),
+    ...database,
     ...readMigrationSettings(reader, cwd),
     appCommand: reader.string('APP_COMMAND', defaultAppCommand()),
     appHealthPath,

@@ -1,6 +1,7 @@
 // Wires the parts together: port first, then database, schema, app, and traffic once all are ready.
 import type { AppSupervision } from './app-supervision.js';
-import type { Config } from './config.js';
+import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './config.js';
+import type { EmbeddedDatabase } from './embedded-database.js';
 import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError } from './errors.js';
 import type { Logging } from './logger.js';
 import { createPhaseMachine } from './phases.js';
@@ -10,12 +11,12 @@ import { createShutdown, handleSignals } from './shutdown.js';
 import { sendNotReady } from './unavailable.js';
 
 export interface SupervisorOptions {
-  readonly config: Config;
+  readonly config: LoadedConfig;
   readonly logging: Logging;
   readonly exit: (code: number) => void;
 }
 
-function portError(error: unknown, config: Config): unknown {
+function portError(error: unknown, config: LoadedConfig): unknown {
   if ((error as { code?: string }).code !== 'EADDRINUSE') return error;
   return new SupervisorError(ErrorCodes.PORT_IN_USE, `Port ${config.port} on ${config.host} is already in use`, {
     cause: error,
@@ -29,6 +30,17 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   const phases = createPhaseMachine(logger.child({ module: 'phases' }));
   const abortStartup = new AbortController();
   let app: AppSupervision | undefined;
+  let embeddedDatabase: Promise<EmbeddedDatabase> | undefined;
+
+  // The embedded development database stops last, right before the process exits, however it exits. A
+  // second signal (status above 128) exits at once: the database then shuts itself down (fast shutdown).
+  const exitAfterDatabase = (code: number): void => {
+    if (!embeddedDatabase || code > 128) return exit(code);
+    void embeddedDatabase
+      .then((database) => database.stop())
+      .catch(() => {})
+      .finally(() => exit(code));
+  };
 
   const proxy = createProxy({
     getTarget: () => {
@@ -49,7 +61,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     drainTimeoutMs: config.drainTimeoutMs,
     logger: logger.child({ module: 'shutdown' }),
     abortStartup,
-    exit,
+    exit: exitAfterDatabase,
   });
   handleSignals(shutdown.begin);
 
@@ -65,7 +77,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     abortStartup.abort();
     await app?.childApp.stop().catch(() => {});
     await server.close().catch(() => {});
-    exit(ExitCodes.FAILURE);
+    exitAfterDatabase(ExitCodes.FAILURE);
   }
 
   try {
@@ -74,15 +86,31 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     return fail(portError(error, config));
   }
 
+  // Without DATABASE_URL outside production: loaded only then, so a deploy neither needs nor starts it.
+  async function startEmbeddedDatabase(settings: EmbeddedDatabaseConfig): Promise<string> {
+    phases.describe('starting the embedded development database');
+    const embedded = await import('./embedded-database.js');
+    embeddedDatabase = embedded.startEmbeddedDatabase({
+      ...settings,
+      logger: logger.child({ module: 'embedded-database' }),
+      signal: abortStartup.signal,
+    });
+    return (await embeddedDatabase).url;
+  }
+
   try {
+    const runConfig: Config = {
+      ...config,
+      databaseUrl: config.embeddedDatabase ? await startEmbeddedDatabase(config.embeddedDatabase) : config.databaseUrl,
+    };
     // pg, umzug and execa load only once the port is open, so that it answers within moments of the start.
     const [{ setUpDatabase }, { createAppSupervision }] = await Promise.all([
       import('./database-setup.js'),
       import('./app-supervision.js'),
     ]);
-    await setUpDatabase({ config, phases, logger, signal: abortStartup.signal });
+    await setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal });
     if (!phases.transition('starting_app')) return;
-    app = createAppSupervision({ config, phases, logging, signal: abortStartup.signal, onGiveUp: (error) => void fail(error) });
+    app = createAppSupervision({ config: runConfig, phases, logging, signal: abortStartup.signal, onGiveUp: (error) => void fail(error) });
     await app.start();
     phases.transition('ready');
   } catch (error) {
