@@ -36,15 +36,15 @@ function announce(what: string): void {
   process.stderr.write(`tests: ${what}, Node ${process.version}\n`);
 }
 
-// Picks the server the suite runs against and hands its URL to every test file: TEST_DATABASE_URL when set;
-// otherwise the local server on 127.0.0.1:5432 when it answers (unless TEST_DATABASE=embedded); otherwise an
-// embedded PostgreSQL in a temporary directory that this run starts and removes.
+// Picks the server the suite runs against and hands its URL to every test file: an embedded PostgreSQL in a
+// temporary directory, started and removed by this run, when TEST_DATABASE=embedded; otherwise
+// TEST_DATABASE_URL when set, else the local server on 127.0.0.1:5432 when it answers, else an embedded one.
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const mode = process.env.TEST_DATABASE ?? 'auto';
   if (!['auto', 'embedded'].includes(mode)) throw new Error(`TEST_DATABASE must be \`auto\` or \`embedded\`, got \`${mode}\``);
 
   const given = process.env.TEST_DATABASE_URL;
-  if (given) {
+  if (given && mode === 'auto') {
     const result = await probe(given);
     if ('problem' in result) {
       throw new Error(
