@@ -1,4 +1,4 @@
-// Applies SQL migrations with umzug: each one and its history row commit together, under the advisory lock.
+// Applies and reverts SQL migrations with umzug: each one and its history row commit together, under the advisory lock.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Umzug } from 'umzug';
@@ -8,10 +8,13 @@ import type { MigrationFile } from './migration-files.js';
 import {
   type AppliedMigration,
   type Queryable,
+  deleteApplied,
   ensureHistoryTable,
   readHistory,
   recordApplied,
+  recordWithoutRunning,
 } from './migration-history.js';
+import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
 
 /** How the history and the files on disk relate. */
 export interface MigrationPlan {
@@ -19,6 +22,11 @@ export interface MigrationPlan {
   readonly pending: readonly MigrationFile[];
   /** Applied migrations with no file (e.g. after rolling back to an older release): reported, not fatal. */
   readonly unknown: readonly AppliedMigration[];
+}
+
+/** The plan plus the applied files whose checksum changed, for reports that list problems instead of stopping. */
+export interface MigrationInspection extends MigrationPlan {
+  readonly changed: readonly MigrationFile[];
 }
 
 export interface MigrationRunOptions {
@@ -31,27 +39,62 @@ export interface MigrationRunOptions {
   readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
 }
 
-/** Compares history and files; an applied file whose checksum changed stops everything. */
-export function planMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
+export interface MigrationLockOptions {
+  readonly logger: Logger;
+  /** How long to wait while another process holds the migration lock. */
+  readonly lockWaitTimeoutMs: number;
+}
+
+/** What `down` reverts: the `step` most recently applied migrations, or every one applied after `to`. */
+export type RevertTarget = { readonly to: string } | { readonly step: number };
+
+type Direction = 'up' | 'down';
+
+/** Compares history and files without judging them. */
+export function inspectMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationInspection {
   const appliedByName = new Map(history.map((row) => [row.name, row]));
-  const changed = files.filter((file) => {
-    const row = appliedByName.get(file.name);
-    return row !== undefined && row.checksum !== file.checksum;
-  });
-  if (changed.length > 0) {
-    const names = changed.map((file) => file.name).join(', ');
-    throw new SupervisorError(
-      ErrorCodes.CHECKSUM_MISMATCH,
-      `Applied migration${changed.length > 1 ? 's' : ''} changed on disk: ${names}`,
-      { hint: 'Restore the applied file as it was and put the change in a new migration.' },
-    );
-  }
   const fileNames = new Set(files.map((file) => file.name));
   return {
     applied: history,
     pending: files.filter((file) => !appliedByName.has(file.name)),
     unknown: history.filter((row) => !fileNames.has(row.name)),
+    changed: files.filter((file) => {
+      const row = appliedByName.get(file.name);
+      return row !== undefined && row.checksum !== file.checksum;
+    }),
   };
+}
+
+export function checksumMismatch(changed: readonly MigrationFile[]): SupervisorError {
+  const names = changed.map((file) => file.name).join(', ');
+  return new SupervisorError(
+    ErrorCodes.CHECKSUM_MISMATCH,
+    `Applied migration${changed.length > 1 ? 's' : ''} changed on disk: ${names}`,
+    { hint: 'Restore the applied file as it was and put the change in a new migration.' },
+  );
+}
+
+/** Compares history and files; an applied file whose checksum changed stops everything. */
+export function planMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
+  const { changed, ...plan } = inspectMigrations(files, history);
+  if (changed.length > 0) throw checksumMismatch(changed);
+  return plan;
+}
+
+/** The pending migrations up to and including `to` (all of them without it). */
+export function pendingUpTo(
+  files: readonly MigrationFile[],
+  pending: readonly MigrationFile[],
+  to: string | undefined,
+): readonly MigrationFile[] {
+  if (to === undefined) return pending;
+  const last = files.findIndex((file) => file.name === to);
+  if (last === -1) {
+    throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `There is no migration file named ${to}`, {
+      hint: 'Give the name without `.sql`, as `migrate status` lists it.',
+    });
+  }
+  return pending.filter((file) => files.indexOf(file) <= last);
 }
 
 async function setTimeouts(client: Queryable, options: MigrationRunOptions, local: boolean): Promise<void> {
@@ -62,13 +105,21 @@ async function setTimeouts(client: Queryable, options: MigrationRunOptions, loca
   ]);
 }
 
-function migrationFailed(file: MigrationFile, error: unknown): SupervisorError {
+function migrationFailed(file: MigrationFile, direction: Direction, error: unknown): SupervisorError {
   const pgError = error as { message?: string; code?: string; position?: string };
-  const where = pgError.position ? ` near line ${lineAt(file.up, Number(pgError.position))} of its up section` : '';
-  const sqlState = pgError.code ? ` (SQLSTATE ${pgError.code})` : '';
+  const sql = (direction === 'up' ? file.up : file.down) ?? '';
+  const where = pgError.position ? ` near line ${lineAt(sql, Number(pgError.position))} of its ${direction} section` : '';
+  const reason = `${pgError.message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
+  if (direction === 'down') {
+    return new SupervisorError(
+      ErrorCodes.MIGRATION_FAILED,
+      `Reverting migration ${file.name} failed${where}: ${reason}. It stays applied.`,
+      { cause: error, hint: `Fix the down section of ${file.name}.sql; the migrations reverted before it stay reverted.` },
+    );
+  }
   return new SupervisorError(
     ErrorCodes.MIGRATION_FAILED,
-    `Migration ${file.name} failed${where}: ${pgError.message ?? String(error)}${sqlState}. Nothing of it was applied.`,
+    `Migration ${file.name} failed${where}: ${reason}. Nothing of it was applied.`,
     { cause: error, hint: `Fix ${file.name}.sql and deploy again; the migrations before it stay applied.` },
   );
 }
@@ -77,32 +128,43 @@ function lineAt(sql: string, position: number): number {
   return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
 }
 
-// Runs one migration: in a transaction with its history row, or (no-transaction files) as one statement.
-async function applyMigration(client: Queryable, file: MigrationFile, options: MigrationRunOptions): Promise<number> {
+// Runs one section of a migration together with its history change (row written on up, deleted on
+// down): in one transaction, or (no-transaction files) as one statement with session timeouts reset after.
+async function runSection(client: Queryable, file: MigrationFile, direction: Direction, options: MigrationRunOptions): Promise<number> {
+  const sql = direction === 'up' ? file.up : file.down;
+  if (sql === undefined) throw downUnavailable([`${file.name} has no down section`]);
   const startedAt = performance.now();
+  const recordHistory = (): Promise<void> =>
+    direction === 'up' ? recordApplied(client, file, performance.now() - startedAt) : deleteApplied(client, file.name);
   if (file.transactional) {
     await client.query('BEGIN');
     try {
       await setTimeouts(client, options, true);
-      await client.query(file.up);
-      await recordApplied(client, file, performance.now() - startedAt);
+      await client.query(sql);
+      await recordHistory();
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      throw migrationFailed(file, error);
+      throw migrationFailed(file, direction, error);
     }
   } else {
     try {
       await setTimeouts(client, options, false);
-      await client.query(file.up);
-      await recordApplied(client, file, performance.now() - startedAt);
+      await client.query(sql);
+      await recordHistory();
     } catch (error) {
-      throw migrationFailed(file, error);
+      throw migrationFailed(file, direction, error);
     } finally {
       await client.query('RESET lock_timeout; RESET statement_timeout').catch(() => {});
     }
   }
   return performance.now() - startedAt;
+}
+
+function downUnavailable(reasons: readonly string[]): SupervisorError {
+  return new SupervisorError(ErrorCodes.DOWN_UNAVAILABLE, `Cannot revert: ${reasons.join('; ')}. Nothing was reverted.`, {
+    hint: 'Undo it by hand and delete its row from schema_migrations, or write a new migration that undoes it.',
+  });
 }
 
 function unwrapUmzugError(error: unknown): unknown {
@@ -112,29 +174,25 @@ function unwrapUmzugError(error: unknown): unknown {
   return error;
 }
 
-/**
- * Applies every pending migration in file order, one at a time. The caller holds the migration lock.
- * Returns the names applied.
- */
-export async function applyPending(
+// Runs the named migrations in the given order and direction through umzug; returns the names done.
+async function runWithUmzug(
   client: Queryable,
   files: readonly MigrationFile[],
+  direction: Direction,
+  names: readonly string[],
   options: MigrationRunOptions,
 ): Promise<string[]> {
-  const pending = planMigrations(files, await readHistory(client)).pending;
-  const applied: string[] = [];
+  const done: string[] = [];
+  const run = async (file: MigrationFile): Promise<void> => {
+    if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
+    const durationMs = Math.round(await runSection(client, file, direction, options));
+    done.push(file.name);
+    const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
+    options.logger.info({ event, name: file.name, durationMs }, `${verb} ${file.name}`);
+  };
   const umzug = new Umzug({
-    migrations: files.map((file) => ({
-      name: file.name,
-      path: file.path,
-      up: async () => {
-        options.onMigrating?.(file, applied.length + 1, pending.length);
-        const durationMs = await applyMigration(client, file, options);
-        applied.push(file.name);
-        options.logger.info({ event: 'migrated', name: file.name, durationMs: Math.round(durationMs) }, `applied ${file.name}`);
-      },
-    })),
-    // The history row is written inside each migration's own transaction (see applyMigration),
+    migrations: files.map((file) => ({ name: file.name, path: file.path, up: () => run(file), down: () => run(file) })),
+    // The history row is written or deleted inside each migration's own transaction (see runSection),
     // so umzug's log/unlog steps have nothing left to do.
     storage: {
       executed: async () => (await readHistory(client)).map((row) => row.name),
@@ -144,25 +202,100 @@ export async function applyPending(
     logger: undefined,
   });
   try {
-    await umzug.up();
+    await (direction === 'up' ? umzug.up({ migrations: [...names] }) : umzug.down({ migrations: [...names] }));
   } catch (error) {
     throw unwrapUmzugError(error);
   }
-  return applied;
+  return done;
 }
 
-/** Takes the lock, re-reads the history (another instance may have migrated meanwhile), applies what is pending. */
-export async function migrateToLatest(
+/**
+ * Applies every pending migration in file order (up to and including `to`), one at a time.
+ * The caller holds the migration lock. Returns the names applied.
+ */
+export async function applyPending(
   client: Queryable,
   files: readonly MigrationFile[],
-  options: MigrationRunOptions & { readonly lockWaitTimeoutMs: number },
+  options: MigrationRunOptions & { readonly to?: string },
 ): Promise<string[]> {
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, options.to);
+  return runWithUmzug(client, files, 'up', pending.map((file) => file.name), options);
+}
+
+/**
+ * Reverts applied migrations, newest first, each with its down section. Refuses before reverting anything
+ * when one of them has no down section or no file. The caller holds the migration lock. Returns the names reverted.
+ */
+export async function revertMigrations(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  target: RevertTarget,
+  options: MigrationRunOptions,
+): Promise<string[]> {
+  const history = await readHistory(client);
+  planMigrations(files, history);
+  const applied = history.map((row) => row.name);
+  let names: string[];
+  if ('to' in target) {
+    const index = applied.indexOf(target.to);
+    if (index === -1) {
+      throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `${target.to} is not an applied migration`, {
+        hint: 'Give the name of an applied migration, as `migrate status` lists it.',
+      });
+    }
+    names = applied.slice(index + 1).reverse();
+  } else {
+    names = applied.slice(Math.max(0, applied.length - target.step)).reverse();
+  }
+  const byName = new Map(files.map((file) => [file.name, file]));
+  const blocked = names.flatMap((name) => {
+    const file = byName.get(name);
+    if (!file) return [`${name} has no file here`];
+    return file.down === undefined ? [`${name} has no down section`] : [];
+  });
+  if (blocked.length > 0) throw downUnavailable(blocked);
+  return runWithUmzug(client, files, 'down', names, options);
+}
+
+/** Records the pending migrations up to and including `to` as applied, without running them. The caller holds the lock. */
+export async function baselineTo(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  to: string,
+  logger: Logger,
+): Promise<string[]> {
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, to);
+  await recordWithoutRunning(client, pending);
+  const names = pending.map((file) => file.name);
+  if (names.length > 0) {
+    logger.info({ event: 'baselined', names }, `recorded as applied without running them: ${names.join(', ')}`);
+  }
+  return names;
+}
+
+/** Runs `fn` holding the migration lock, with the history table in place: every change to the history goes through it. */
+export async function withMigrationLock<T>(client: Queryable, options: MigrationLockOptions, fn: () => Promise<T>): Promise<T> {
   return withAdvisoryLock(
     client,
     { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger },
     async () => {
       await ensureHistoryTable(client);
-      return applyPending(client, files, options);
+      return fn();
     },
   );
+}
+
+/**
+ * Takes the lock, adopts sequelize-cli's history when there is one, re-reads the history (another
+ * instance may have migrated meanwhile) and applies what is pending. Returns the names applied.
+ */
+export async function migrateToLatest(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
+): Promise<string[]> {
+  return withMigrationLock(client, options, async () => {
+    await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger);
+    return applyPending(client, files, options);
+  });
 }

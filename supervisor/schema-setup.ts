@@ -8,6 +8,7 @@ import { readHistory } from './migration-history.js';
 import { migrateToLatest, planMigrations } from './migrator.js';
 import type { PhaseMachine } from './phases.js';
 import { findMissingTables } from './schema-check.js';
+import { readSequelizeMap } from './sequelize-adoption.js';
 
 type SchemaConfig = Pick<
   Config,
@@ -43,6 +44,8 @@ export async function prepareSchema({ pool, config, phases, logger }: SchemaSetu
         lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
         lockTimeoutMs: config.migrationLockTimeoutMs,
         statementTimeoutMs: config.migrationStatementTimeoutMs,
+        // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
+        sequelizeMap: await readSequelizeMap(config.migrationsDir),
         onMigrating: (file, index, total) => phases.describe(`applying ${file.name} (${index} of ${total})`),
       });
       plan = planMigrations(files, await readHistory(client));
