@@ -46,7 +46,7 @@ export async function prepareSchema({ pool, config, phases, logger }: SchemaSetu
         statementTimeoutMs: config.migrationStatementTimeoutMs,
         // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
         sequelizeMap: await readSequelizeMap(config.migrationsDir),
-        onMigrating: (file, index, total) => phases.describe(`applying ${file.name} (${index} of ${total})`),
+        onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
       });
       plan = planMigrations(files, await readHistory(client));
     }
