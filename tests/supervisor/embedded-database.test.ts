@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../supervisor/config.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { eventually, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { eventually, healthOf, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 /** Pids of postgres servers running on `dataDir`. */
 function serversOn(dataDir: string): number[] {
@@ -74,6 +74,20 @@ describe('the embedded development database', () => {
 
     sup.process.kill('SIGTERM');
     expect((await sup.exited).code).toBe(0);
+    await noServerOn(dataDir());
+  });
+
+  it('leaves alone a server that another running supervisor uses', async () => {
+    const first = await supervisor(dataDir());
+    await first.waitForPhase('ready');
+
+    const second = await supervisor(dataDir());
+    expect((await second.exited).code).toBe(1);
+    expect(events(second, 'failed')).toMatchObject([{ code: 'SUP_ERR_EMBEDDED_DB_FAILED', msg: expect.stringContaining('in use') }]);
+    expect((await healthOf(first.url)).status).toBe(200);
+
+    first.process.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
     await noServerOn(dataDir());
   });
 
