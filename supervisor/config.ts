@@ -33,6 +33,12 @@ export interface Config {
   readonly appRestartWindowMs: number;
   readonly appRestartBackoffMs: number;
   readonly drainTimeoutMs: number;
+  /** Time a client has to send a request's headers (also bounds a new connection that sends nothing). */
+  readonly httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included; 0 disables. */
+  readonly httpRequestTimeoutMs: number;
+  /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
+  readonly httpMaxWebSockets: number;
 }
 
 /** Where the embedded development database keeps its cluster and listens. */
@@ -186,6 +192,20 @@ function throwIfInvalid(reader: EnvReader): void {
   }
 }
 
+// Limits on what a client may hold at the public port (slow headers, endless bodies, WebSocket floods).
+function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'> {
+  // Above a platform load balancer's 60 s idle time: it may open a connection well before its first request.
+  const httpHeadersTimeoutMs = reader.integer('HTTP_HEADERS_TIMEOUT_MS', 66_000);
+  // Node's default: ample for a large upload, yet a body that never ends is cut.
+  const httpRequestTimeoutMs = reader.integer('HTTP_REQUEST_TIMEOUT_MS', 300_000, { min: 0 });
+  if (httpRequestTimeoutMs !== 0 && httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    reader.problems.push(
+      `Expected \`HTTP_HEADERS_TIMEOUT_MS\` (${httpHeadersTimeoutMs}) to be no greater than \`HTTP_REQUEST_TIMEOUT_MS\` (${httpRequestTimeoutMs})`,
+    );
+  }
+  return { httpHeadersTimeoutMs, httpRequestTimeoutMs, httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS', 10_000) };
+}
+
 /** Reads and validates the environment; throws SUP_ERR_CONFIG_INVALID listing every problem. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): LoadedConfig {
   const reader = new EnvReader(env);
@@ -219,6 +239,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     appRestartWindowMs: reader.integer('APP_RESTART_WINDOW_MS', 300_000),
     appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS', 500),
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS', 15_000),
+    ...readHttpLimits(reader),
   };
 
   throwIfInvalid(reader);

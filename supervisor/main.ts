@@ -51,7 +51,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     isDraining: () => phases.phase === 'draining',
     logger: logger.child({ module: 'proxy' }),
   });
-  const server = createPublicServer({ phases, proxy, logger, releaseId: config.releaseId });
+  const server = createPublicServer({ phases, proxy, logger, limits: config, releaseId: config.releaseId });
   const shutdown = createShutdown({
     phases,
     server: server.server,

@@ -85,7 +85,8 @@ function withoutFraming(rawHeaders: readonly string[]): string[] {
   return result;
 }
 
-function rejectUpgrade(socket: Socket, statusCode: number, statusMessage: string): void {
+/** Answers an upgrade request with a bodiless status and closes the connection. */
+export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage: string): void {
   if (!socket.writable) return void socket.destroy();
   socket.end(
     rawResponseHead(statusCode, statusMessage, [

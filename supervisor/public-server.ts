@@ -6,15 +6,25 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
+import type { Config } from './config.js';
 import { registerHealthRoutes } from './health.js';
 import type { PhaseMachine } from './phases.js';
-import type { Proxy } from './proxy.js';
+import { rejectUpgrade, type Proxy } from './proxy.js';
 
 /** Paths the supervisor answers itself; they are never proxied. */
 export const OWN_PATHS: ReadonlySet<string> = new Set(['/health', '/health/live']);
 
 // Behind a platform load balancer: keep idle client connections open longer than it does.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// Node looks for requests past the header and request timeouts only this often; its default of 30 s would let
+// a slow client overstay them by as much.
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+// Node's own default, made explicit: the app behind the proxy (on Node too) would refuse larger headers anyway.
+// Larger request headers get 431.
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** What a client may hold at the public port; see `readHttpLimits` in config.ts. */
+export type HttpLimits = Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'>;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -22,6 +32,7 @@ export interface PublicServerOptions {
   readonly phases: PhaseMachine;
   readonly proxy: Proxy;
   readonly logger: Logger;
+  readonly limits: HttpLimits;
   readonly releaseId?: string;
 }
 
@@ -55,15 +66,38 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
 }
 
 export function createPublicServer(options: PublicServerOptions): PublicServer {
-  const { proxy, logger } = options;
+  const { proxy, logger, limits } = options;
   let ownRoutes: Promise<Handler> | undefined;
-  const server = http.createServer((req, res) => {
-    if (!OWN_PATHS.has(pathOf(req.url))) return proxy.handleRequest(req, res);
-    void ownRoutes?.then((handler) => handler(req, res));
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: limits.httpHeadersTimeoutMs,
+      requestTimeout: limits.httpRequestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      maxHeaderSize: MAX_HEADER_BYTES,
+    },
+    (req, res) => {
+      if (!OWN_PATHS.has(pathOf(req.url))) return proxy.handleRequest(req, res);
+      void ownRoutes?.then((handler) => handler(req, res));
+    },
+  );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-  server.on('upgrade', (req, socket: Socket, head: Buffer) => proxy.handleUpgrade(req, socket, head));
+
+  // Upgraded sockets are outside the timeouts above, so their number is capped: each holds two sockets open.
+  let webSockets = 0;
+  let atLimit = false;
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    // Node leaves an upgraded socket half-open once our side ends; a client must not keep it that way.
+    socket.once('finish', () => socket.destroy());
+    if (webSockets >= limits.httpMaxWebSockets) {
+      if (!atLimit) logger.warn({ event: 'websocket_limit', limit: limits.httpMaxWebSockets }, 'WebSocket limit reached; refusing upgrades');
+      atLimit = true;
+      return rejectUpgrade(socket, 503, 'Service Unavailable');
+    }
+    atLimit = false;
+    webSockets++;
+    socket.once('close', () => webSockets--);
+    proxy.handleUpgrade(req, socket, head);
+  });
 
   return {
     server,
