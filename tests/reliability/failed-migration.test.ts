@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/supervisor-process.js';
 import { recordFigure } from './figures.js';
 import { errorsLogged, exitWithin, logged, useScenario } from './harness.js';
 
@@ -52,10 +53,11 @@ describe('a migration that fails halfway through its file', () => {
     expect(objects.rows[0]).toEqual({ kept: 'kept', half: null, index: null, never_reached: null, after_broken: null });
     expect(await db.scalar("SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'kept' AND column_name = 'note'")).toBe(0);
     expect(await db.scalar('SELECT count(*)::int FROM kept')).toBe(1);
-    // The lock is free and no session of theirs is left on the database.
+    // No session of theirs is left (the server ends one moments after its process exits), so the lock is free.
+    const sessions = "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'supervisor'";
+    await eventually(async () => ((await db.scalar(sessions)) === 0 ? true : undefined), 10_000, 'the supervisors\' sessions to end');
     expect(await db.scalar("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")).toBe(0);
     expect(await db.scalar(`SELECT pg_try_advisory_lock(${LOCK_ID}) AND pg_advisory_unlock(${LOCK_ID})`)).toBe(true);
-    expect(await db.scalar("SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'supervisor'")).toBe(0);
 
     // The fix ships: the same file without the bad statement.
     await writeFile(path.join(dir, '0002_broken.sql'), BROKEN.replace('INSERT INTO missing_table VALUES (1);\n', ''));
