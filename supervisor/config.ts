@@ -172,7 +172,8 @@ function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConf
     requiredTables: readRequiredTables(reader),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dbConnectTimeoutMs: reader.integer('DB_CONNECT_TIMEOUT_MS', 5_000),
-    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS', 600_000),
+    // With the database wait and the app start this stays inside Render's 15 minutes for a deploy.
+    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS', 300_000),
     migrationLockTimeoutMs: reader.integer('MIGRATION_LOCK_TIMEOUT_MS', 10_000, { min: 0 }),
     migrationStatementTimeoutMs: reader.integer('MIGRATION_STATEMENT_TIMEOUT_MS', 600_000, { min: 0 }),
   };

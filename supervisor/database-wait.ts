@@ -14,7 +14,7 @@ export interface DatabaseWaitOptions {
   readonly logger: Logger;
   /** @default 250 — first delay; doubles (with jitter) up to `maxDelayMs`. */
   readonly minDelayMs?: number;
-  /** @default 5000 */
+  /** @default 2000 — short, so that a database that comes back is noticed within moments. */
   readonly maxDelayMs?: number;
   readonly onAttemptFailed?: (attempt: number, reason: string) => void;
   readonly signal?: AbortSignal;
@@ -88,7 +88,7 @@ export async function waitForDatabase(options: DatabaseWaitOptions): Promise<{ a
         retries: Number.POSITIVE_INFINITY,
         factor: 2,
         minTimeout: options.minDelayMs ?? 250,
-        maxTimeout: options.maxDelayMs ?? 5_000,
+        maxTimeout: options.maxDelayMs ?? 2_000,
         randomize: true,
         maxRetryTime: timeoutMs,
         signal: options.signal,

@@ -14,6 +14,8 @@ export interface MigrationFile {
   readonly transactional: boolean;
   /** SHA-256 of the file with line endings normalised, so a checkout with CRLF is not a "change". */
   readonly checksum: string;
+  /** The file's line numbers where the up and down SQL start, so that errors can point into the file. */
+  readonly firstLine: { readonly up: number; readonly down: number | undefined };
 }
 
 /** `<number>_<name>.sql`: the number orders the files, the whole name without `.sql` keys the history. */
@@ -39,9 +41,11 @@ export function parseMigration(fileName: string, content: string, filePath = fil
   let current: 'up' | 'down' | 'preamble' = 'preamble';
   let transactional = true;
   const preamble: string[] = [];
+  const firstLine: Partial<Record<'up' | 'down' | 'preamble', number>> = {};
 
-  for (const line of content.replace(/\r\n/g, '\n').split('\n')) {
+  for (const [index, line] of content.replace(/\r\n/g, '\n').split('\n').entries()) {
     const marker = MARKER.exec(line.trim());
+    if (!marker && line.trim() !== '') firstLine[current] ??= index + 1;
     if (marker?.[1] === 'no-transaction') {
       transactional = false;
     } else if (marker) {
@@ -71,6 +75,7 @@ export function parseMigration(fileName: string, content: string, filePath = fil
     down: down === undefined || down === '' || isOnlyComments(down) ? undefined : down,
     transactional,
     checksum: checksumOf(content),
+    firstLine: { up: (hasMarkers ? firstLine.up : firstLine.preamble) ?? 1, down: firstLine.down },
   };
 }
 

@@ -108,7 +108,8 @@ async function setTimeouts(client: Queryable, options: MigrationRunOptions, loca
 function migrationFailed(file: MigrationFile, direction: Direction, error: unknown): SupervisorError {
   const pgError = error as { message?: string; code?: string; position?: string };
   const sql = (direction === 'up' ? file.up : file.down) ?? '';
-  const where = pgError.position ? ` near line ${lineAt(sql, Number(pgError.position))} of its ${direction} section` : '';
+  const line = (file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1;
+  const where = pgError.position ? ` at line ${line} of ${file.name}.sql` : '';
   const reason = `${pgError.message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
   if (direction === 'down') {
     return new SupervisorError(

@@ -21,7 +21,7 @@ const BROKEN = [
   'CREATE TABLE never_reached (id int);',
   '',
 ].join('\n');
-const FAILING_LINE = 5; // the INSERT INTO missing_table, counted from the first line after `-- migrate:up`
+const FAILING_LINE = 6; // the file's line with INSERT INTO missing_table
 
 describe('a migration that fails halfway through its file', () => {
   it('leaves nothing of it, keeps the earlier ones, names the file and line, exits non-zero, frees the lock; the fixed file then deploys', async () => {
@@ -40,7 +40,7 @@ describe('a migration that fails halfway through its file', () => {
     expect(exits.map((exit) => exit.code)).toEqual([1, 1]);
     for (const sup of sups) {
       expect(logged(sup, 'failed')).toEqual([
-        expect.objectContaining({ code: 'SUP_ERR_MIGRATION_FAILED', msg: expect.stringContaining(`0002_broken failed near line ${FAILING_LINE} of its up section`) }),
+        expect.objectContaining({ code: 'SUP_ERR_MIGRATION_FAILED', msg: expect.stringContaining(`0002_broken failed at line ${FAILING_LINE} of 0002_broken.sql`) }),
       ]);
     }
     // Each instance tried it in turn under the lock; neither recorded any part of it.

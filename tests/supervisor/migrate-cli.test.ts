@@ -198,7 +198,7 @@ describe('migrate CLI: up, down, baseline, create', () => {
     await writeFile(path.join(dir, '0002_second.sql'), '-- migrate:up\nCREATE TABLE second (id int);\nSELECT * FROM no_such_table;\n');
     const run = await cli(['up']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^SUP_ERR_MIGRATION_FAILED: Migration 0002_second failed near line 2 of its up section/m);
+    expect(run.stderr).toMatch(/^SUP_ERR_MIGRATION_FAILED: Migration 0002_second failed at line 3 of 0002_second\.sql/m);
     expect(await history()).toEqual(['0001_first']);
     expect(await tables()).toEqual(['first']);
   });
@@ -245,7 +245,7 @@ describe('migrate CLI: up, down, baseline, create', () => {
     expect((await cli(['up'])).code).toBe(0);
     const run = await cli(['down']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^SUP_ERR_MIGRATION_FAILED: Reverting migration 0003_third failed near line 2 of its down section: .*no_such_table.*It stays applied\./m);
+    expect(run.stderr).toMatch(/^SUP_ERR_MIGRATION_FAILED: Reverting migration 0003_third failed at line 5 of 0003_third\.sql: .*no_such_table.*It stays applied\./m);
     expect(await history()).toEqual(['0001_first', '0002_second', '0003_third']);
     expect(await tables()).toEqual(['first', 'second', 'third']);
   });

@@ -56,7 +56,7 @@ describe('migrateToLatest', () => {
     );
     await expect(migrate()).rejects.toMatchObject({
       code: 'SUP_ERR_MIGRATION_FAILED',
-      message: expect.stringMatching(/0002_broken failed near line 3 .*no_such_table/),
+      message: expect.stringMatching(/0002_broken failed at line 4 of 0002_broken\.sql: .*no_such_table/),
     });
     const { rows } = await db.query('SELECT name FROM schema_migrations');
     expect(rows).toEqual([{ name: '0001_first' }]);
