@@ -96,12 +96,14 @@ describe('migrate CLI: help and usage', () => {
 
   it('fails on a database it cannot use without printing the password', async () => {
     const url = new URL(db.url);
-    url.password = 'hunter22secret';
+    // Keep a password the server accepts (one that trusts local logins ignores it): the database must be what fails.
+    if (url.password === '') url.password = 'hunter22secret';
+    const password = decodeURIComponent(url.password);
     url.pathname = '/no_such_database_here';
     const run = await cli(['status'], { DATABASE_URL: url.toString() });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^SUP_ERR_DB_NOT_FOUND: Database "no_such_database_here" does not exist/m);
-    expect(run.stdout + run.stderr).not.toContain('hunter22secret');
+    expect(run.stdout + run.stderr).not.toContain(password);
   });
 });
 
