@@ -130,6 +130,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       upstreamRes.once('error', () => res.destroy());
     });
     upstream.on('error', (error) => {
+      if (req.socket.destroyed) return; // the client left first, and leaving ended this request too
       if (res.headersSent) return void res.destroy();
       logger.warn({ event: 'proxy_error', method: req.method, url: req.url, err: error }, `app did not answer: ${error.message}`);
       sendBadGateway(req, res);
