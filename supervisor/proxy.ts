@@ -1,8 +1,9 @@
 // Streams requests and WebSocket upgrades to the child on 127.0.0.1. A lean node:http pipe rather than a
 // framework route: every request pays for this path, so it does no more than a proxy must.
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
 import { RETRY_AFTER_SECONDS, sendBadGateway } from './unavailable.js';
 
 /** Where the child listens right now, or undefined while it cannot take traffic. */
@@ -15,6 +16,8 @@ export interface ProxyOptions {
   /** True once shutdown began: responses then close their connection. */
   readonly isDraining: () => boolean;
   readonly logger: Logger;
+  /** Called once per proxied request that got a response status (the metrics); `startedAt` is `performance.now()` on arrival. */
+  readonly onResponse?: (statusCode: number, startedAt: number) => void;
 }
 
 export interface Proxy {
@@ -27,46 +30,8 @@ export interface Proxy {
   close(): void;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
-
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  return new Set((value ?? '').split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
-}
-
-function appendForwarded(headers: IncomingHttpHeaders, req: IncomingMessage): void {
-  const clientIp = req.socket.remoteAddress ?? '';
-  const prior = headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${clientIp}` : clientIp;
-  headers['x-forwarded-proto'] ??= 'encrypted' in req.socket ? 'https' : 'http';
-  if (req.headers.host !== undefined) headers['x-forwarded-host'] ??= req.headers.host;
-}
-
-// Request headers for the child: hop-by-hop headers dropped (kept for upgrades), X-Forwarded-* added.
-function upstreamHeaders(req: IncomingMessage, upgrade: boolean): IncomingHttpHeaders {
-  const listed = connectionTokens(req.headers);
-  const headers: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (!upgrade && (HOP_BY_HOP.has(name) || listed.has(name))) continue;
-    headers[name] = value;
-  }
-  appendForwarded(headers, req);
-  return headers;
-}
-
-function downstreamHeaders(headers: IncomingHttpHeaders, draining: boolean): IncomingHttpHeaders {
-  const listed = connectionTokens(headers);
-  const result: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    result[name] = value;
-  }
-  if (draining) result.connection = 'close';
-  return result;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+function clientOf(req: IncomingMessage): ClientInfo {
+  return { ip: req.socket.remoteAddress ?? '', encrypted: 'encrypted' in req.socket };
 }
 
 function rawResponseHead(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): string {
@@ -101,7 +66,7 @@ export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage:
 }
 
 export function createProxy(options: ProxyOptions): Proxy {
-  const { getTarget, logger } = options;
+  const { getTarget, logger, onResponse } = options;
   // Idle upstream sockets close before a default Node server's 5 s keep-alive would drop them under us.
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: 4_000 });
   const tunnels = new Set<Socket>();
@@ -112,20 +77,16 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (!target) return options.sendUnavailable(req, res);
 
     inFlight++;
+    const startedAt = onResponse ? performance.now() : 0;
     res.once('close', () => {
       inFlight--;
       if (!res.writableFinished) upstream.destroy();
+      if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
     });
-    const upstream = http.request({
-      host: '127.0.0.1',
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: upstreamHeaders(req, false),
-      agent,
-    });
+    const { headers, hasBody } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false);
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
     upstream.on('response', (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, downstreamHeaders(upstreamRes.headers, options.isDraining()));
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, downstreamResponseHeaders(upstreamRes.rawHeaders, options.isDraining()));
       upstreamRes.pipe(res);
       upstreamRes.once('error', () => res.destroy());
     });
@@ -136,7 +97,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       sendBadGateway(req, res);
     });
     req.once('error', () => upstream.destroy());
-    if (hasBody(req)) req.pipe(upstream);
+    if (hasBody) req.pipe(upstream);
     else upstream.end();
   }
 
@@ -150,7 +111,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: upstreamHeaders(req, true),
+      headers: upstreamRequestHeaders(req.rawHeaders, clientOf(req), true).headers,
     });
     upstream.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
       upstreamSocket.on('error', () => socket.destroy());
