@@ -1,6 +1,25 @@
-// Load generators: autocannon for HTTP over keep-alive connections, and a WebSocket ping-pong.
+// Load generators: wrk (when installed: it leaves the most CPU to what is measured) or autocannon for HTTP
+// over keep-alive connections, and a WebSocket ping-pong.
+import { execFileSync, execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
+
+/** `wrk` when it is on PATH (BENCH_LOAD=autocannon forces autocannon). */
+export const LOAD_TOOL: 'wrk' | 'autocannon' = process.env.BENCH_LOAD === 'autocannon' || !hasWrk() ? 'autocannon' : 'wrk';
+
+function hasWrk(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk prints its version with exit status 1; only a missing binary is ENOENT.
+    return (error as { code?: string }).code !== 'ENOENT';
+  }
+}
 
 export interface LoadResult {
   readonly requests: number;
@@ -19,7 +38,40 @@ export interface HttpLoad {
   readonly body?: Buffer;
 }
 
-export async function httpLoad(load: HttpLoad): Promise<LoadResult> {
+export function httpLoad(load: HttpLoad): Promise<LoadResult> {
+  return LOAD_TOOL === 'wrk' ? wrkLoad(load) : autocannonLoad(load);
+}
+
+const DURATION_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
+
+function wrkMs(output: string, percentile: string): number {
+  const match = new RegExp(`^\\s+${percentile}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(output);
+  return match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] ?? Number.NaN) : Number.NaN;
+}
+
+async function wrkLoad(load: HttpLoad): Promise<LoadResult> {
+  const args = ['-t1', `-c${load.connections}`, `-d${load.durationS}s`, '--latency'];
+  if (load.method === 'POST') {
+    const script = path.join(os.tmpdir(), `bench-post-${load.body?.length ?? 0}.lua`);
+    const body = (load.body ?? Buffer.alloc(0)).toString('latin1');
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = string.rep("${body[0] ?? 'p'}", ${body.length})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+    args.push('-s', script);
+  }
+  const { stdout } = await promisify(execFile)('wrk', [...args, load.url]);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    requests,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+    p50Ms: wrkMs(stdout, '50'),
+    p99Ms: wrkMs(stdout, '99'),
+    failures:
+      Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0) +
+      (socketErrors ? socketErrors.slice(1).reduce((sum, count) => sum + Number(count), 0) : 0),
+  };
+}
+
+async function autocannonLoad(load: HttpLoad): Promise<LoadResult> {
   const result = await autocannon({
     url: load.url,
     connections: load.connections,

@@ -29,7 +29,7 @@ export interface Measurements {
     readyEmptyMs: number;
     perMigrationMs: number;
   };
-  readonly settings: { rounds: number; durationS: number; connections: number };
+  readonly settings: { rounds: number; durationS: number; connections: number; loadTool: string };
 }
 
 const fixed = (value: number | undefined, digits = 0): string => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
@@ -49,7 +49,7 @@ export function renderReport(m: Measurements): string {
     `# Benchmark results`,
     '',
     `${new Date().toISOString().slice(0, 10)} · ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · ` +
-      `Node ${process.version} · fastify ${version('fastify')} · pg ${version('pg')} · autocannon ${version('autocannon')} · ` +
+      `Node ${process.version} · fastify ${version('fastify')} · pg ${version('pg')} · load from ${m.settings.loadTool} · ` +
       `${m.settings.rounds} interleaved rounds of ${m.settings.durationS} s, ${m.settings.connections} keep-alive connections, medians`,
     '',
     '## Proxy',

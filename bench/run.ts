@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
+import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
 import { PIPE_PROXY, ROOT, between, cpuMicros, freePort, rssMb, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
 import { renderReport, type Measurements, type ProxyRow } from './report.js';
 
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       health: { idleRps: idle.rps, idleP99Ms: idle.p99Ms, underLoadP99Ms: underLoad.p99Ms, underLoadP50Ms: underLoad.p50Ms },
       memory: { idleRssMb, loadRssMb: Math.max(...rssSamples) },
       startup,
-      settings: { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTIONS },
+      settings: { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTIONS, loadTool: LOAD_TOOL },
     };
     const report = renderReport(measurements);
     process.stdout.write(`${report}\n`);
