@@ -1,7 +1,6 @@
 // Applies and reverts SQL migrations with umzug: each one and its history row commit together, under the advisory lock.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { Umzug } from 'umzug';
 import { MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from './errors.js';
 import type { MigrationFile } from './migration-files.js';
@@ -191,6 +190,8 @@ async function runWithUmzug(
     const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
     options.logger.info({ event, name: file.name, durationMs }, `${verb} ${file.name}`);
   };
+  // Loaded only when something is to run: an up-to-date start never needs it.
+  const { Umzug } = await import('umzug');
   const umzug = new Umzug({
     migrations: files.map((file) => ({ name: file.name, path: file.path, up: () => run(file), down: () => run(file) })),
     // The history row is written or deleted inside each migration's own transaction (see runSection),
