@@ -9,6 +9,8 @@ export interface TestDatabase {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
   /** The first column of the first row (undefined when there is none). */
   scalar<T = unknown>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  /** Advisory locks held in this database (pg_locks lists the whole server's). */
+  advisoryLocks(): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -41,6 +43,12 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     async scalar<T>(sql: string, params?: unknown[]) {
       const { rows } = await pool.query({ text: sql, values: params, rowMode: 'array' });
       return (rows[0] as unknown[] | undefined)?.[0] as T | undefined;
+    },
+    async advisoryLocks() {
+      const { rows } = await pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      );
+      return rows[0]?.n ?? 0;
     },
     async drop() {
       await pool.end();

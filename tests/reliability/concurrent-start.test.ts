@@ -33,7 +33,7 @@ describe('supervisors starting at once on one empty database', () => {
     expect(applied.sort()).toEqual(MIGRATIONS);
     expect(sups.filter((sup) => logged(sup, 'migrated').length > 0)).toHaveLength(1);
     expect(sups.flatMap((sup) => errorsLogged(sup))).toEqual([]);
-    expect(await db.scalar("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")).toBe(0);
+    expect(await db.advisoryLocks()).toBe(0);
     for (const sup of sups) expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
 
     for (const sup of sups) sup.process.kill('SIGTERM');

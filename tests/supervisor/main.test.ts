@@ -128,7 +128,7 @@ describe('supervisor startup', () => {
       half: null,
     });
     // The server ends the exited supervisor's session (and with it any lock) a moment after the exit.
-    await eventually(async () => ((await db.scalar("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")) === 0 ? true : undefined));
+    await eventually(async () => ((await db.advisoryLocks()) === 0 ? true : undefined));
   });
 
   it('refuses to start when an applied migration was edited', async () => {

@@ -239,7 +239,7 @@ describe('migrate CLI: up, down, baseline, create', () => {
     // 0003_third has a down section and would have been reverted first: it was not touched.
     expect(await history()).toEqual(['0001_first', '0002_second', '0003_third']);
     expect(await tables()).toEqual(['first', 'second', 'third']);
-    expect(await db.scalar("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")).toBe(0);
+    expect(await db.advisoryLocks()).toBe(0);
   });
 
   it('down rolls a failing down section back whole: the migration stays applied', async () => {
