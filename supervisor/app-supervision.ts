@@ -4,6 +4,7 @@ import { createChildApp, type ChildApp } from './child-app.js';
 import type { Config } from './config.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from './errors.js';
 import type { Logging } from './logger.js';
+import type { StartupMetrics } from './metrics.js';
 import type { PhaseMachine } from './phases.js';
 import { createRestartPolicy } from './restart-policy.js';
 
@@ -15,6 +16,7 @@ export interface AppSupervisionOptions {
   readonly signal: AbortSignal;
   /** Called when the app cannot be kept running (crash loop, start timeout). */
   readonly onGiveUp: (error: unknown) => void;
+  readonly metrics?: StartupMetrics;
 }
 
 export interface AppSupervision {
@@ -44,6 +46,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
   async function backOffAfterCrash(reason: string): Promise<void> {
     const decision = restartPolicy.recordCrash();
     phases.setCheck('app', { status: 'fail', output: reason });
+    phases.recordError(ErrorCodes.APP_EXITED);
     if (!decision.restart) {
       throw new SupervisorError(
         ErrorCodes.APP_CRASH_LOOP,
@@ -51,6 +54,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
         { hint: 'Read the app output above; APP_RESTART_LIMIT and APP_RESTART_WINDOW_MS set the limit.' },
       );
     }
+    options.metrics?.appRestarted();
     const detail = `restart ${decision.recentCrashes} in ${decision.delayMs} ms`;
     if (!phases.transition('restarting_app', detail)) phases.describe(detail);
     logger.warn({ event: 'app_restart', attempt: decision.recentCrashes, delayMs: decision.delayMs }, `restarting the app in ${decision.delayMs} ms`);

@@ -21,7 +21,7 @@ const logging = await createLogging({
   level: config.logLevel,
   format: config.logFormat,
   isProduction: config.isProduction,
-  secrets: [config.databaseUrl, passwordOf(config.databaseUrl)],
+  secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.metricsToken],
 });
 
 await runSupervisor({ config, logging, exit: (code) => process.exit(code) });

@@ -39,6 +39,11 @@ export interface Config {
   readonly httpRequestTimeoutMs: number;
   /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
   readonly httpMaxWebSockets: number;
+  /** Bearer token required on `/metrics`; set, it exposes `/metrics` (on the public port unless `metricsPort`). A secret. */
+  readonly metricsToken: string | undefined;
+  /** A separate port for `/metrics` on `metricsHost`; off the public port. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
 }
 
 /** Where the embedded development database keeps its cluster and listens. */
@@ -207,6 +212,22 @@ function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' 
   return { httpHeadersTimeoutMs, httpRequestTimeoutMs, httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS', 10_000) };
 }
 
+// Metrics stay off unless a token or a private port is set, so a public URL exposes nothing by default.
+function readMetrics(reader: EnvReader, publicPort: number): Pick<Config, 'metricsToken' | 'metricsPort' | 'metricsHost'> {
+  const metricsToken = reader.raw('METRICS_TOKEN');
+  // The value is never echoed: it is a secret. Header-safe characters only, long enough not to be guessed.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    reader.problems.push(
+      'Expected `METRICS_TOKEN` to be at least 16 printable ASCII characters without spaces (not shown: it is a secret)',
+    );
+  }
+  const metricsPort = reader.raw('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', 0, { min: 1, max: 65535 });
+  if (metricsPort !== undefined && metricsPort === publicPort) {
+    reader.problems.push(`Expected \`METRICS_PORT\` to differ from \`PORT\` (${publicPort})`);
+  }
+  return { metricsToken, metricsPort, metricsHost: reader.string('METRICS_HOST', '127.0.0.1') };
+}
+
 /** Reads and validates the environment; throws SUP_ERR_CONFIG_INVALID listing every problem. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): LoadedConfig {
   const reader = new EnvReader(env);
@@ -222,9 +243,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     reader.problems.push(`Expected \`APP_HEALTH_PATH\` to start with \`/\`, got \`${appHealthPath}\``);
   }
 
+  const port = reader.integer('PORT', 10000, { min: 1, max: 65535 });
   const config: LoadedConfig = {
     isProduction,
-    port: reader.integer('PORT', 10000, { min: 1, max: 65535 }),
+    port,
     host: reader.string('HOST', '0.0.0.0'),
     ...database,
     ...readMigrationSettings(reader, cwd),
@@ -241,6 +263,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS', 500),
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS', 15_000),
     ...readHttpLimits(reader),
+    ...readMetrics(reader, port),
   };
 
   throwIfInvalid(reader);

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createPool, describeTarget } from './database.js';
 import { waitForDatabase } from './database-wait.js';
+import { ErrorCodes } from './errors.js';
+import type { StartupMetrics } from './metrics.js';
 import type { PhaseMachine } from './phases.js';
 import { prepareSchema } from './schema-setup.js';
 
@@ -12,10 +14,11 @@ export interface DatabaseSetupOptions {
   readonly logger: Logger;
   /** Aborted on shutdown: stops waiting and closes the pool. */
   readonly signal: AbortSignal;
+  readonly metrics?: StartupMetrics;
 }
 
 /** Runs `waiting_for_database` through `verifying_schema`; holds no connection once it returns. */
-export async function setUpDatabase({ config, phases, logger, signal }: DatabaseSetupOptions): Promise<void> {
+export async function setUpDatabase({ config, phases, logger, signal, metrics }: DatabaseSetupOptions): Promise<void> {
   const target = describeTarget(config.databaseUrl);
   phases.transition('waiting_for_database', `${target.host}/${target.database}`);
   const { attempts } = await waitForDatabase({
@@ -24,10 +27,14 @@ export async function setUpDatabase({ config, phases, logger, signal }: Database
     connectTimeoutMs: config.dbConnectTimeoutMs,
     logger: logger.child({ module: 'database-wait' }),
     signal,
-    onAttemptFailed: (attempt, reason) =>
-      phases.setCheck('database', { status: 'fail', output: `attempt ${attempt}: ${reason}`, observedValue: attempt }),
+    onAttemptFailed: (attempt, reason) => {
+      phases.setCheck('database', { status: 'fail', output: `attempt ${attempt}: ${reason}`, observedValue: attempt });
+      phases.recordError(ErrorCodes.DB_UNAVAILABLE);
+      metrics?.databaseAttempt('failure');
+    },
   });
   if (signal.aborted) return;
+  metrics?.databaseAttempt('success');
   phases.setCheck('database', { status: 'pass', observedValue: attempts, observedUnit: 'attempts' });
 
   // The app has a pool of its own: this one lives only while the schema is prepared.
@@ -35,7 +42,7 @@ export async function setUpDatabase({ config, phases, logger, signal }: Database
   const closePool = (): void => void pool.end().catch(() => {});
   signal.addEventListener('abort', closePool, { once: true });
   try {
-    await prepareSchema({ pool, config, phases, logger: logger.child({ module: 'migrator' }) });
+    await prepareSchema({ pool, config, phases, logger: logger.child({ module: 'migrator' }), metrics });
   } finally {
     signal.removeEventListener('abort', closePool);
     if (!signal.aborted) await pool.end();

@@ -4,6 +4,7 @@ import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './config.js';
 import type { EmbeddedDatabase } from './embedded-database.js';
 import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError } from './errors.js';
 import type { Logging } from './logger.js';
+import { createMetrics, metricsEnabled } from './metrics.js';
 import { createPhaseMachine } from './phases.js';
 import { createProxy } from './proxy.js';
 import { createPublicServer } from './public-server.js';
@@ -42,6 +43,17 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       .finally(() => exit(code));
   };
 
+  // Created before the first transition so that every phase's time is counted; prom-client loads later.
+  const metrics = metricsEnabled(config)
+    ? createMetrics({
+        config,
+        currentPhase: () => phases.phase,
+        openWebSockets: () => proxy.openTunnels,
+        logger: logger.child({ module: 'metrics' }),
+      })
+    : undefined;
+  if (metrics) phases.onTransition(metrics.phaseChanged);
+
   const proxy = createProxy({
     getTarget: () => {
       const port = app?.childApp.port;
@@ -50,14 +62,22 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     sendUnavailable: (req, res) => sendNotReady(req, res, phases.snapshot()),
     isDraining: () => phases.phase === 'draining',
     logger: logger.child({ module: 'proxy' }),
+    onResponse: metrics?.proxied,
   });
-  const server = createPublicServer({ phases, proxy, logger, limits: config, releaseId: config.releaseId });
+  const server = createPublicServer({
+    phases,
+    proxy,
+    logger,
+    limits: config,
+    releaseId: config.releaseId,
+    metricsHandler: metrics?.publicHandler,
+  });
   const shutdown = createShutdown({
     phases,
     server: server.server,
     proxy,
     stopApp: async () => app?.childApp.stop(),
-    closeResources: () => server.close(),
+    closeResources: async () => void (await Promise.all([server.close(), metrics?.close()])),
     drainTimeoutMs: config.drainTimeoutMs,
     logger: logger.child({ module: 'shutdown' }),
     abortStartup,
@@ -76,7 +96,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     );
     abortStartup.abort();
     await app?.childApp.stop().catch(() => {});
-    await server.close().catch(() => {});
+    await Promise.all([server.close().catch(() => {}), metrics?.close().catch(() => {})]);
     exitAfterDatabase(ExitCodes.FAILURE);
   }
 
@@ -85,6 +105,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   } catch (error) {
     return fail(portError(error, config));
   }
+  // Beside the database work; a METRICS_PORT that cannot be bound fails the start as PORT does.
+  void metrics?.start().catch(fail);
 
   // Without DATABASE_URL outside production: loaded only then, so a deploy neither needs nor starts it.
   async function startEmbeddedDatabase(settings: EmbeddedDatabaseConfig): Promise<string> {
@@ -108,9 +130,16 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       import('./database-setup.js'),
       import('./app-supervision.js'),
     ]);
-    await setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal });
+    await setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
     if (!phases.transition('starting_app')) return;
-    app = createAppSupervision({ config: runConfig, phases, logging, signal: abortStartup.signal, onGiveUp: (error) => void fail(error) });
+    app = createAppSupervision({
+      config: runConfig,
+      phases,
+      logging,
+      signal: abortStartup.signal,
+      onGiveUp: (error) => void fail(error),
+      metrics,
+    });
     await app.start();
     phases.transition('ready');
   } catch (error) {

@@ -36,6 +36,8 @@ export interface MigrationRunOptions {
   readonly statementTimeoutMs: number;
   /** Called before each migration starts, e.g. to show progress on /health. */
   readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
+  /** Called after each migration applied (committed), with the time it took. */
+  readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
 }
 
 export interface MigrationLockOptions {
@@ -187,6 +189,7 @@ async function runWithUmzug(
     if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
     const durationMs = Math.round(await runSection(client, file, direction, options));
     done.push(file.name);
+    if (direction === 'up') options.onMigrated?.(file, durationMs);
     const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
     options.logger.info({ event, name: file.name, durationMs }, `${verb} ${file.name}`);
   };

@@ -48,6 +48,13 @@ export interface PhaseSnapshot {
   readonly checks: Readonly<Partial<Record<CheckName, Check>>>;
 }
 
+/** One move of the state machine, as logged: `inPreviousMs` is the time spent in `from`. */
+export interface PhaseChange {
+  readonly from: Phase;
+  readonly to: Phase;
+  readonly inPreviousMs: number;
+}
+
 /** The single owner of the current phase and the per-component checks. */
 export interface PhaseMachine {
   readonly phase: Phase;
@@ -57,9 +64,15 @@ export interface PhaseMachine {
   /** Updates what is happening inside the current phase, e.g. "applying 0003_create_kanban (3 of 3)". */
   describe(detail: string): void;
   setCheck(name: CheckName, check: Omit<Check, 'time'>): void;
+  /** What went wrong last (an error code), shown until the phase moves on; see `transition`. */
   recordError(code: string): void;
   isTerminal(): boolean;
+  /** Calls `listener` after every transition (e.g. the metrics' phase timings). */
+  onTransition(listener: (change: PhaseChange) => void): void;
 }
+
+// Moving forward past the trouble clears the last error; failing, draining or restarting keeps it on show.
+const KEEPS_LAST_ERROR: ReadonlySet<Phase> = new Set(['failed', 'draining', 'restarting_app']);
 
 export function canTransition(from: Phase, to: Phase): boolean {
   return TRANSITIONS[from].includes(to);
@@ -71,6 +84,7 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
   let detail: string | undefined;
   let lastErrorCode: string | undefined;
   const checks: Partial<Record<CheckName, Check>> = {};
+  const listeners: ((change: PhaseChange) => void)[] = [];
 
   return {
     get phase() {
@@ -81,10 +95,13 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
       if (!canTransition(phase, next)) return false;
       const previous = phase;
       const at = now();
-      logger.info({ event: 'phase', from: previous, to: next, inPreviousMs: at.getTime() - since.getTime() }, `phase ${next}`);
+      const change: PhaseChange = { from: previous, to: next, inPreviousMs: at.getTime() - since.getTime() };
+      logger.info({ event: 'phase', ...change }, `phase ${next}`);
       phase = next;
       since = at;
       detail = nextDetail;
+      if (!KEEPS_LAST_ERROR.has(next)) lastErrorCode = undefined;
+      for (const listener of listeners) listener(change);
       return true;
     },
     describe(nextDetail) {
@@ -97,5 +114,8 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
       lastErrorCode = code;
     },
     isTerminal: () => phase === 'draining' || phase === 'failed',
+    onTransition(listener) {
+      listeners.push(listener);
+    },
   };
 }

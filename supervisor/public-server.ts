@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { registerHealthRoutes } from './health.js';
+import { METRICS_PATH } from './metrics.js';
 import type { PhaseMachine } from './phases.js';
 import { rejectUpgrade, type Proxy } from './proxy.js';
 
@@ -34,6 +35,8 @@ export interface PublicServerOptions {
   readonly logger: Logger;
   readonly limits: HttpLimits;
   readonly releaseId?: string;
+  /** Answers `/metrics` (see metrics.ts); without it `/metrics` is proxied like any other path. */
+  readonly metricsHandler?: Handler;
 }
 
 export interface PublicServer {
@@ -66,7 +69,7 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
 }
 
 export function createPublicServer(options: PublicServerOptions): PublicServer {
-  const { proxy, logger, limits } = options;
+  const { proxy, logger, limits, metricsHandler } = options;
   let ownRoutes: Promise<Handler> | undefined;
   const server = http.createServer(
     {
@@ -76,8 +79,10 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
       maxHeaderSize: MAX_HEADER_BYTES,
     },
     (req, res) => {
-      if (!OWN_PATHS.has(pathOf(req.url))) return proxy.handleRequest(req, res);
-      void ownRoutes?.then((handler) => handler(req, res));
+      const path = pathOf(req.url);
+      if (OWN_PATHS.has(path)) return void ownRoutes?.then((handler) => handler(req, res));
+      if (metricsHandler && path === METRICS_PATH) return metricsHandler(req, res);
+      proxy.handleRequest(req, res);
     },
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

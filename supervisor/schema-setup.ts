@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ErrorCodes, SupervisorError } from './errors.js';
+import type { StartupMetrics } from './metrics.js';
 import { readMigrationFiles } from './migration-files.js';
 import { readHistory } from './migration-history.js';
 import { migrateToLatest, planMigrations } from './migrator.js';
@@ -25,10 +26,11 @@ export interface SchemaSetupOptions {
   readonly config: SchemaConfig;
   readonly phases: PhaseMachine;
   readonly logger: Logger;
+  readonly metrics?: StartupMetrics;
 }
 
 /** Runs the `migrating` (when needed) and `verifying_schema` phases; throws a SupervisorError on failure. */
-export async function prepareSchema({ pool, config, phases, logger }: SchemaSetupOptions): Promise<void> {
+export async function prepareSchema({ pool, config, phases, logger, metrics }: SchemaSetupOptions): Promise<void> {
   const files = await readMigrationFiles(config.migrationsDir);
   const client = await pool.connect();
   try {
@@ -47,6 +49,7 @@ export async function prepareSchema({ pool, config, phases, logger }: SchemaSetu
         // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
         sequelizeMap: await readSequelizeMap(config.migrationsDir),
         onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
+        onMigrated: (file, durationMs) => metrics?.migrationApplied(file.name, durationMs),
       });
       plan = planMigrations(files, await readHistory(client));
     }

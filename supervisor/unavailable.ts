@@ -1,6 +1,6 @@
 // The answer to proxied paths while the app cannot take them: 503 (or 502) with Retry-After, HTML for browsers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PhaseSnapshot } from './phases.js';
+import type { CheckName, PhaseSnapshot } from './phases.js';
 
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -23,18 +23,65 @@ function wantsHtml(req: IncomingMessage): boolean {
   return (req.headers.accept ?? '').includes('text/html');
 }
 
-function htmlPage(snapshot: PhaseSnapshot): string {
+const STEPS: readonly (readonly [CheckName, string])[] = [
+  ['database', 'Database'],
+  ['migrations', 'Migrations'],
+  ['schema', 'Schema'],
+  ['app', 'App'],
+];
+const STEP_MARKS: Readonly<Record<string, string>> = { pass: '✓', fail: '✗', running: '●' };
+// The step each phase works on, shown as under way until its check says otherwise.
+const CURRENT_STEP: Readonly<Partial<Record<string, CheckName>>> = {
+  waiting_for_database: 'database',
+  migrating: 'migrations',
+  verifying_schema: 'schema',
+  starting_app: 'app',
+  restarting_app: 'app',
+};
+
+function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+function lastErrorLine(snapshot: PhaseSnapshot): string {
+  return snapshot.lastErrorCode ? `<p class="error">Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
+}
+
+// The four checks with their short text (safe: /health shows the same).
+function stepList(snapshot: PhaseSnapshot): string {
+  const current = CURRENT_STEP[snapshot.phase];
+  const items = STEPS.map(([name, label]) => {
+    const check = snapshot.checks[name];
+    const status = check?.status ?? (name === current ? 'running' : 'pending');
+    const output = check?.output ? ` <small>${escapeHtml(check.output)}</small>` : '';
+    return `<li data-status="${status}"><span aria-hidden="true">${STEP_MARKS[status] ?? '○'}</span> ${label}${output}</li>`;
+  });
+  return `<ol class="steps">${items.join('')}</ol>`;
+}
+
+/** The status page a browser gets while not ready; it reloads itself until the app's own page answers. */
+function htmlPage(snapshot: PhaseSnapshot, now: number = Date.now()): string {
   const title = PHASE_TEXT[snapshot.phase] ?? snapshot.phase;
-  const detail = snapshot.detail ? `<p>${escapeHtml(snapshot.detail)}</p>` : '';
-  const lastError = snapshot.lastErrorCode ? `<p>Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
+  const heading = snapshot.phase === 'failed' ? title : `${title}…`;
+  const detail = snapshot.detail ? `<p class="detail">${escapeHtml(snapshot.detail)}</p>` : '';
+  const since = snapshot.since.toISOString();
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}"><meta name="viewport" content="width=device-width">
-<title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}
-small{color:#666}</style></head><body>
-<h1>${escapeHtml(title)}…</h1>${detail}${lastError}
-<p><small>Phase <code>${escapeHtml(snapshot.phase)}</code> since ${escapeHtml(snapshot.since.toISOString())}.
-This page reloads by itself.</small></p></body></html>`;
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:12vh auto;padding:0 1rem;color:#222}
+h1{font-size:1.6rem;margin-bottom:.25rem}.detail{font-size:1.1rem;margin-top:0}
+.error{background:#fdecea;border-left:4px solid #c62828;padding:.5rem .75rem}
+.steps{list-style:none;padding:0}.steps li{margin:.2rem 0}.steps small,footer{color:#666}
+[data-status=pass] span{color:#2e7d32}[data-status=fail] span{color:#c62828}[data-status=running] span{color:#1565c0}
+[data-status=pending]{color:#888}</style>
+</head><body><main role="status">
+<h1>${escapeHtml(heading)}</h1>${detail}${lastErrorLine(snapshot)}${stepList(snapshot)}
+<footer><small>Phase <code>${escapeHtml(snapshot.phase)}</code> for ${formatElapsed(now - snapshot.since.getTime())},
+since <time datetime="${since}">${since.slice(11, 19)} UTC</time>. This page reloads itself every ${RETRY_AFTER_SECONDS} s.</small></footer>
+</main></body></html>`;
 }
 
 /** 503 while not ready: a small self-refreshing page for browsers, JSON for everyone else. */

@@ -1,0 +1,163 @@
+// The status page in a real headless Chromium: a deploy watched from a browser tab, from an unreachable
+// database through a migration to the app's own page, with no reload but the page's own.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { MIGRATIONS_DIR } from '../helpers/migrate.js';
+import { freePort } from '../helpers/ports.js';
+import { healthOf, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { createDelayedForwarder, type DelayedForwarder } from '../helpers/tcp-forwarder.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps dialing out, and a closed network refuses it.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+// Screenshots to look at after a run; the folder ignores itself in git.
+const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
+// Three page reloads (5 s apart) and a start leave room within this.
+const STEP_TIMEOUT_MS = 30_000;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let db: TestDatabase;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}; this test drives a real browser. ` +
+        'Install it with `apt-get install chromium` (Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium binary.',
+    );
+  }
+  await mkdir(ARTIFACTS, { recursive: true });
+  await writeFile(path.join(ARTIFACTS, '.gitignore'), '*\n');
+  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'chromium-profile-'));
+  cleanups.push(() => rm(userDataDir, { recursive: true, force: true }));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 960, height: 640 },
+  });
+  cleanups.push(() => browser.close());
+  db = await createTestDatabase('status_page');
+  cleanups.push(() => db.drop());
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+// The project's migrations plus one that waits on a table lock the test holds, so the page can be seen mid-migration.
+async function gatedMigrations(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  for (const name of await readdir(MIGRATIONS_DIR)) await copyFile(path.join(MIGRATIONS_DIR, name), path.join(dir, name));
+  await writeFile(path.join(dir, '0004_wait_for_gate.sql'), 'LOCK TABLE status_page_gate IN ACCESS EXCLUSIVE MODE;\n');
+  return dir;
+}
+
+async function holdGate(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  cleanups.push(() => client.end());
+  await client.query('CREATE TABLE status_page_gate ()');
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE status_page_gate IN ACCESS EXCLUSIVE MODE');
+  return client;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `status-page-${name}.png`), fullPage: true });
+}
+
+describe('the status page in a browser', () => {
+  let sup: SupervisorProcess;
+  let forwarder: DelayedForwarder;
+
+  it('shows each phase and the last error while starting, then the app once ready', { timeout: 180_000 }, async () => {
+    const target = new URL(db.url);
+    forwarder = createDelayedForwarder(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
+    cleanups.push(() => forwarder.close());
+    const throughForwarder = new URL(db.url);
+    throughForwarder.port = String(forwarder.port);
+    const gate = await holdGate(db.url);
+
+    // The real app, started the way the platform starts it.
+    sup = await startSupervisor({
+      via: 'npm',
+      env: {
+        DATABASE_URL: throughForwarder.toString(),
+        APP_COMMAND: undefined,
+        MIGRATIONS_DIR: await gatedMigrations(),
+        MIGRATION_LOCK_TIMEOUT_MS: '0',
+        // Long enough to look at the page while the app restarts (second test).
+        APP_RESTART_BACKOFF_MS: '8000',
+      },
+    });
+    cleanups.push(() => sup.kill());
+    await sup.waitForLog((entry) => entry.event === 'database_unavailable');
+
+    const page = await browser.newPage();
+    const first = await page.goto(`${sup.url}/`);
+    expect(first?.status()).toBe(503);
+    expect(first?.headers()['retry-after']).toBe('5');
+    await expect(page.title()).resolves.toBe('Waiting for the database');
+    expect(await page.locator('h1').textContent()).toBe('Waiting for the database…');
+    expect(await page.locator('.error').textContent()).toBe('Last error: SUP_ERR_DB_UNAVAILABLE');
+    expect(await page.locator('.steps li[data-status="fail"]').textContent()).toMatch(/^✗ Database attempt \d+: ECONNREFUSED$/);
+    expect(await page.locator('footer').textContent()).toContain('Phase waiting_for_database for');
+    await screenshot(page, '1-waiting-for-database');
+
+    // An API client asking at the same moment gets JSON, not the page.
+    const api = await fetch(`${sup.url}/api/messages`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(503);
+    expect(await api.json()).toMatchObject({ error: { code: 'NOT_READY', phase: 'waiting_for_database' } });
+
+    await forwarder.open();
+    await page.getByText('applying migration 4 of 4: 0004_wait_for_gate').waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator('h1').textContent()).toBe('Applying database migrations…');
+    expect(await page.locator('.error').count()).toBe(0);
+    expect(await page.locator('.steps li[data-status="pass"]').textContent()).toMatch(/^✓ Database/);
+    expect(await page.locator('.steps li[data-status="running"]').textContent()).toBe('● Migrations');
+    await screenshot(page, '2-migrating');
+
+    await gate.query('COMMIT');
+    await page.locator('#status[data-state="live"]').waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.title()).toBe('Board');
+    expect(await page.locator('h1').textContent()).toBe('Board');
+    expect((await healthOf(sup.url)).status).toBe(200);
+    await screenshot(page, '3-app');
+    await page.close();
+  });
+
+  it('shows the app crash it is recovering from, then the app again', { timeout: 120_000 }, async () => {
+    const appReady = sup.entries().find((entry) => entry.event === 'app_ready');
+    process.kill(appReady?.childPid as number, 'SIGKILL');
+    await sup.waitForPhase('restarting_app');
+
+    const page = await browser.newPage();
+    await page.goto(`${sup.url}/`);
+    expect(await page.locator('h1').textContent()).toBe('Restarting the app…');
+    expect(await page.locator('.error').textContent()).toBe('Last error: SUP_ERR_APP_EXITED');
+    expect(await page.locator('.steps li[data-status="fail"]').textContent()).toBe('✗ App the app was killed by SIGKILL');
+    await screenshot(page, '4-restarting-app');
+
+    await page.locator('#status[data-state="live"]').waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator('h1').textContent()).toBe('Board');
+    await page.close();
+  });
+});
