@@ -33,7 +33,8 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     healthPath: config.appHealthPath,
     startTimeoutMs: config.appStartTimeoutMs,
     stopTimeoutMs: config.appStopTimeoutMs,
-    env: { DATABASE_URL: config.databaseUrl },
+    // The metrics token is the supervisor's secret, not the app's.
+    env: { DATABASE_URL: config.databaseUrl, METRICS_TOKEN: undefined },
     logging: options.logging,
     logger: options.logging.logger.child({ module: 'child-app' }),
   });

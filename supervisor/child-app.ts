@@ -19,8 +19,8 @@ export interface ChildAppOptions {
   readonly healthPath: string;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
-  /** Added to the supervisor's own environment (DATABASE_URL and the like). */
-  readonly env: Readonly<Record<string, string>>;
+  /** Added to the supervisor's own environment (DATABASE_URL and the like); `undefined` removes a variable. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly logging: Logging;
   readonly logger: Logger;
 }
