@@ -105,7 +105,9 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   } catch (error) {
     return fail(portError(error, config));
   }
-  // Beside the database work; a METRICS_PORT that cannot be bound fails the start as PORT does.
+  // Beside the database work: Fastify for the own routes, and a METRICS_PORT that cannot be bound
+  // fails the start as PORT does.
+  void server.routesLoaded().catch(fail);
   void metrics?.start().catch(fail);
 
   // Without DATABASE_URL outside production: loaded only then, so a deploy neither needs nor starts it.

@@ -41,8 +41,10 @@ export interface PublicServerOptions {
 
 export interface PublicServer {
   readonly server: http.Server;
-  /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). */
+  /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). Fastify goes on loading after it. */
   listen(port: number, host: string): Promise<void>;
+  /** Settles once the supervisor's own routes can answer (rejects if Fastify could not load). */
+  routesLoaded(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,8 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
         });
       });
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
+    },
+    routesLoaded: async () => {
       await ownRoutes;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
