@@ -70,8 +70,8 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
   };
   const child =
     options.via === 'npm'
-      ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => lines.push(line));
@@ -103,9 +103,10 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
         `phase ${phase}`,
       );
     },
+    // The whole process group: SIGKILL to `npm start` alone would leave the supervisor under it running.
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+        process.kill(-(child.pid as number), 'SIGKILL');
         await exited;
       }
     },
