@@ -2,6 +2,7 @@
 // framework route: every request pays for this path, so it does no more than a proxy must.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
 import { RETRY_AFTER_SECONDS, sendBadGateway } from './unavailable.js';
@@ -65,10 +66,22 @@ export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage:
   );
 }
 
+// Idle upstream sockets close before a default Node server's 5 s keep-alive would drop them under us
+// (sooner when the app's Keep-Alive header says so).
+const UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
+
+// The idle timeout applies only while a socket waits in the pool: a timer on a socket that carries a
+// request is refreshed on every chunk, which costs more CPU than the rest of a large response's relay.
+class UpstreamAgent extends http.Agent {
+  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+    (socket as Socket).setTimeout(0);
+    super.reuseSocket(socket, request);
+  }
+}
+
 export function createProxy(options: ProxyOptions): Proxy {
   const { getTarget, logger, onResponse } = options;
-  // Idle upstream sockets close before a default Node server's 5 s keep-alive would drop them under us.
-  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: 4_000 });
+  const agent = new UpstreamAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
   const tunnels = new Set<Socket>();
   let inFlight = 0;
 
