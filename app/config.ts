@@ -60,7 +60,7 @@ function readDatabaseUrl(env: Env, problems: string[]): string {
   return value;
 }
 
-export function readConfig(env: Env): AppConfig {
+export function readConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {

@@ -9,7 +9,7 @@ import { createLogger } from './logger.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = readConfig(process.env);
+    config = readConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     createLogger('info').fatal({ event: 'config_invalid', code: error.code, problems: error.problems }, error.message);

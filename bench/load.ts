@@ -7,9 +7,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
+import { benchConfig } from './config.js';
 
 /** `wrk` when it is on PATH (BENCH_LOAD=autocannon forces autocannon). */
-export const LOAD_TOOL: 'wrk' | 'autocannon' = process.env.BENCH_LOAD === 'autocannon' || !hasWrk() ? 'autocannon' : 'wrk';
+export const LOAD_TOOL: 'wrk' | 'autocannon' = benchConfig.forceAutocannon || !hasWrk() ? 'autocannon' : 'wrk';
 
 function hasWrk(): boolean {
   try {

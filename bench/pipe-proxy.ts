@@ -1,7 +1,8 @@
 // The reference point: about the least a node:http proxy can do (keep-alive agent, pipe both ways).
 import http from 'node:http';
+import { listenSettings } from './config.js';
 
-const target = Number(process.env.TARGET_PORT);
+const { port, targetPort: target } = listenSettings();
 const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
 
 http
@@ -13,4 +14,4 @@ http
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   })
-  .listen(Number(process.env.PORT), '127.0.0.1');
+  .listen(port, '127.0.0.1');

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../supervisor/free-port.js';
+import { childEnv } from './config.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SUPERVISOR_CLI = fileURLToPath(new URL('../supervisor/cli.js', import.meta.url));
@@ -24,14 +26,6 @@ export function cpuMicros(pid: number): number {
 export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) / 1024;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
 }
 
 export async function waitForPort(port: number): Promise<void> {
@@ -61,7 +55,7 @@ export async function startSupervisor(env: Record<string, string>): Promise<Supe
   const startedAt = performance.now();
   const child = spawn(process.execPath, [SUPERVISOR_CLI], {
     cwd: ROOT,
-    env: { ...process.env, APP_COMMAND: `${process.execPath} ${UPSTREAM}`, LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: childEnv({ APP_COMMAND: `${process.execPath} ${UPSTREAM}`, LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const entries: Record<string, unknown>[] = [];
@@ -110,5 +104,5 @@ export function between(entries: Record<string, unknown>[], from: (e: Record<str
 }
 
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+  return spawn(process.execPath, [script], { cwd: ROOT, env: childEnv(env), stdio: 'inherit' });
 }

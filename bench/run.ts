@@ -6,16 +6,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { benchConfig } from './config.js';
 import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
-import { PIPE_PROXY, ROOT, between, cpuMicros, freePort, rssMb, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
+import { freePort } from '../supervisor/free-port.js';
+import { PIPE_PROXY, ROOT, between, cpuMicros, rssMb, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
 import { renderReport, type Measurements, type ProxyRow } from './report.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
+const { rounds: ROUNDS, durationS: DURATION_S, serverUrl: SERVER_URL } = benchConfig;
 const CONNECTIONS = 32;
 const STARTUP_RUNS = 5;
 const MIGRATION_COUNT = 500;
-const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);

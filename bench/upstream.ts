@@ -3,6 +3,7 @@
 import http from 'node:http';
 import express from 'express';
 import { WebSocketServer } from 'ws';
+import { listenSettings } from './config.js';
 
 const SMALL_BODY = JSON.stringify({ ok: true, items: Array.from({ length: 8 }, (_, i) => ({ id: i, name: `item-${i}` })) });
 const LARGE_BODY = Buffer.alloc(64 * 1024, 'x');
@@ -25,7 +26,8 @@ const server = http.createServer(app);
 const sockets = new WebSocketServer({ server, path: '/ws' });
 sockets.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
 
-server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1');
+const { port, host } = listenSettings();
+server.listen(port, host);
 process.on('SIGTERM', () => {
   for (const client of sockets.clients) client.close(1001);
   server.close(() => process.exit(0));

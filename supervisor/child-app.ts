@@ -1,6 +1,4 @@
 // Runs the app as a child process on a private port: spawn, wait for its health check, stop, report exits.
-import { once } from 'node:events';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import type { GuardMessage } from './child-guard.js';
 import { ErrorCodes, SupervisorError } from './errors.js';
+import { freePort } from './free-port.js';
 import type { Logging } from './logger.js';
 
 const GUARD_PATH = fileURLToPath(new URL('./child-guard.js', import.meta.url));
@@ -52,15 +51,6 @@ interface RunningApp {
   healthy: boolean;
   stopping: boolean;
   exit: ChildExit | undefined;
-}
-
-async function findFreePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
 }
 
 function describeExit(exit: ChildExit): string {
@@ -122,7 +112,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
   }
 
   async function start(): Promise<void> {
-    const port = await findFreePort();
+    const port = await freePort();
     const subprocess = execa(process.execPath, [GUARD_PATH, execWhenSimple(options.command)], {
       env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       ipc: true,

@@ -3,9 +3,8 @@
 // needs the package nor starts a server. The tests' global setup uses it too, for a throwaway cluster.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once, type EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError, isSupervisorError } from './errors.js';
+import { freePort } from './free-port.js';
 
 export interface EmbeddedDatabaseOptions {
   /** The cluster's directory: initialised only when missing, kept across restarts. */
@@ -222,15 +222,6 @@ async function clearLeftoverServer(dataDir: string, logger: Logger): Promise<voi
     if (await waitForExit(pid, dataDir, step.waitMs)) return;
   }
   throw failure(`An embedded database from an earlier start (pid ${pid}) still runs on ${dataDir} and did not stop`, undefined);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 function connectionString(password: string, port: number, database: string): string {

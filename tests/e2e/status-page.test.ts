@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../supervisor/free-port.js';
 import { healthOf, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { createDelayedForwarder, type DelayedForwarder } from '../helpers/tcp-forwarder.js';
 

@@ -11,8 +11,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort } from '../helpers/ports.js';
-import { eventually, isAlive } from '../helpers/supervisor-process.js';
+import { freePort } from '../../supervisor/free-port.js';
+import { descendants, eventually, isAlive } from '../helpers/supervisor-process.js';
 import { PROJECT_ROOT, parseBlueprint, readBlueprintText, serviceEnv, webService, type Service } from './blueprint.js';
 
 // Limits of this test, not of the platform: the build runs `npm ci`, which takes a while on a cold cache.
@@ -73,20 +73,6 @@ async function copyTrackedFiles(from: string, to: string): Promise<void> {
 function untrackedFiles(root: string): string {
   const files = execFileSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).trim();
   return files === '' ? '' : `\nNot in the copy, because git does not track them:\n${files.split('\n').slice(0, 20).join('\n')}`;
-}
-
-/** Every process below `pid`, however deep. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((child) => child > 0);
-  } catch {
-    children = []; // ps exits 1 when there are none
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
 /** One health check as Render makes it: the status, or undefined when there was no answer in time. */

@@ -7,7 +7,7 @@ import { loadConfig } from '../../supervisor/config.js';
 import { isSupervisorError } from '../../supervisor/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../supervisor/free-port.js';
 import { eventually, FIXTURE_APP, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 const TOKEN = 'metrics-token-7f3a9c1e5b2d4f60';

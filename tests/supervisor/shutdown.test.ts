@@ -1,8 +1,7 @@
 // SIGTERM as the platform sends it: to the `npm start` process. In-flight requests finish, nothing is left behind.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
-import { eventually, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { descendants, eventually, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 const fixture = useSupervisorFixture('shutdown');
 
@@ -10,20 +9,6 @@ async function supervisor(env: Record<string, string> = {}): Promise<SupervisorP
   const sup = await fixture.start(env, 'npm');
   await sup.waitForPhase('ready');
   return sup;
-}
-
-/** Every process below `pid`, however deep. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((child) => child > 0);
-  } catch {
-    children = []; // ps exits 1 when there are none
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
 describe('shutdown', () => {

@@ -1,7 +1,7 @@
+// A port that was free a moment ago on 127.0.0.1: for the app, the embedded database and the tests.
 import { once } from 'node:events';
 import net from 'node:net';
 
-/** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
