@@ -9,6 +9,8 @@ export interface PageRequest {
 
 /**
  * Rows newest first, or undefined when `before` names no row.
+ * The cursor row is compared in SQL, never read into JavaScript: a `Date` keeps milliseconds and
+ * `created_at` keeps microseconds, so a round trip would skip rows of the cursor's millisecond.
  * `table` and `columns` come from the code, never from the request.
  */
 export async function newestFirst<R extends pg.QueryResultRow>(
@@ -21,14 +23,15 @@ export async function newestFirst<R extends pg.QueryResultRow>(
     const { rows } = await client.query<R>(`SELECT ${columns} FROM ${table} ORDER BY created_at DESC, id DESC LIMIT $1`, [page.limit]);
     return rows;
   }
-  const cursor = await client.query<{ created_at: Date; id: number }>(`SELECT created_at, id FROM ${table} WHERE id = $1`, [page.before]);
-  const from = cursor.rows[0];
-  if (!from) return undefined;
+  // With no cursor row the subquery is NULL and so is the comparison: no rows.
   const { rows } = await client.query<R>(
     `SELECT ${columns} FROM ${table}
-     WHERE (created_at, id) < ($2::timestamptz, $3::integer)
+     WHERE (created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = $2)
      ORDER BY created_at DESC, id DESC LIMIT $1`,
-    [page.limit, from.created_at, from.id],
+    [page.limit, page.before],
   );
-  return rows;
+  if (rows.length > 0) return rows;
+  // An empty page is either the end of the feed or a cursor that names no row; only the end is an answer.
+  const cursor = await client.query(`SELECT 1 FROM ${table} WHERE id = $1`, [page.before]);
+  return cursor.rowCount === 0 ? undefined : rows;
 }
