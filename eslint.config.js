@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/'] },
+  { ignores: ['dist/', 'supervisor/dist/', 'node_modules/', '.data/', 'coverage/', 'tests/.artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

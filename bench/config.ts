@@ -1,5 +1,5 @@
 // The benchmark's settings, read from the environment in this one place.
-import { ErrorCodes, SupervisorError } from '../supervisor/errors.js';
+import { ErrorCodes, SupervisorError } from '../supervisor/core/errors.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];

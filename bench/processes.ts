@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../supervisor/free-port.js';
+import { freePort } from '../supervisor/core/free-port.js';
 import { childEnv } from './config.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SUPERVISOR_CLI = fileURLToPath(new URL('../supervisor/cli.js', import.meta.url));
+export const SUPERVISOR_CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
 export const UPSTREAM = fileURLToPath(new URL('./upstream.js', import.meta.url));
 export const PIPE_PROXY = fileURLToPath(new URL('./pipe-proxy.js', import.meta.url));
 

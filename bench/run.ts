@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { benchConfig } from './config.js';
 import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
-import { freePort } from '../supervisor/free-port.js';
+import { freePort } from '../supervisor/core/free-port.js';
 import { PIPE_PROXY, ROOT, between, cpuMicros, rssMb, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
 import { renderReport, type Measurements, type ProxyRow } from './report.js';
 

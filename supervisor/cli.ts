@@ -1,27 +1,54 @@
 #!/usr/bin/env node
-// The start command: read the configuration, set up logging, run the supervisor.
-import { loadConfig } from './config.js';
-import { ErrorCodes, ExitCodes, isSupervisorError } from './errors.js';
-import { createLogging } from './logger.js';
-import { runSupervisor } from './main.js';
-import { passwordOf, redactUrlCredentials } from './redact.js';
+// The `health-gate` command: read the command line and the settings, set up logging, run the supervisor
+// (or the migrate CLI, `health-gate migrate …`).
+import { readFileSync } from 'node:fs';
+import { helpText, parseCommandLine, type CommandLine } from './core/command-line.js';
+import { loadConfig } from './core/config.js';
+import { ErrorCodes, exitCodeFor, isSupervisorError } from './core/errors.js';
+import { createLogging } from './core/logger.js';
+import { passwordOf, redactUrlCredentials } from './core/redact.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  // Before logging exists: one plain, readable message (the config loader never echoes secrets).
+// Before logging exists: one plain, readable message (the config loader never echoes secrets).
+function exitWith(error: unknown): never {
   const code = isSupervisorError(error) ? error.code : ErrorCodes.UNEXPECTED;
   const hint = isSupervisorError(error) && error.hint ? `\n${error.hint}` : '';
   process.stderr.write(`${code}: ${redactUrlCredentials((error as Error).message)}${hint}\n`);
-  process.exit(ExitCodes.CONFIG);
+  process.exit(exitCodeFor(error));
 }
 
-const logging = await createLogging({
-  level: config.logLevel,
-  format: config.logFormat,
-  isProduction: config.isProduction,
-  secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.metricsToken],
-});
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
 
-await runSupervisor({ config, logging, exit: (code) => process.exit(code) });
+let commandLine: CommandLine;
+try {
+  commandLine = parseCommandLine(process.argv.slice(2));
+} catch (error) {
+  exitWith(error);
+}
+
+if (commandLine.kind === 'help') {
+  process.stdout.write(`${helpText(packageVersion())}\n`);
+} else if (commandLine.kind === 'version') {
+  process.stdout.write(`${packageVersion()}\n`);
+} else if (commandLine.kind === 'migrate') {
+  const { runMigrateCli } = await import('./migrate-cli/cli.js');
+  process.exitCode = await runMigrateCli(commandLine.args);
+} else {
+  let config;
+  try {
+    config = loadConfig(process.env, process.cwd(), commandLine.flags);
+  } catch (error) {
+    exitWith(error);
+  }
+  const logging = await createLogging({
+    level: config.logLevel,
+    format: config.logFormat,
+    isProduction: config.isProduction,
+    secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.metricsToken],
+  });
+  // Loaded after the settings are known good, and before anything heavy: main.ts binds the port first.
+  const { runSupervisor } = await import('./main.js');
+  await runSupervisor({ config, logging, exit: (code) => process.exit(code) });
+}

@@ -1,12 +1,12 @@
 // The database half of startup: wait until Postgres answers, then migrate and verify the schema.
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { createPool, describeTarget } from './database.js';
-import { waitForDatabase } from './database-wait.js';
-import { ErrorCodes } from './errors.js';
-import type { StartupMetrics } from './metrics.js';
-import type { PhaseMachine } from './phases.js';
-import { prepareSchema } from './schema-setup.js';
+import type { Config } from './core/config.js';
+import { createPool, describeTarget } from './database/connection.js';
+import { waitForDatabase } from './database/wait.js';
+import { ErrorCodes } from './core/errors.js';
+import type { StartupMetrics } from './core/startup-metrics.js';
+import type { PhaseMachine } from './core/phases.js';
+import { prepareSchema } from './migrations/prepare-schema.js';
 
 export interface DatabaseSetupOptions {
   readonly config: Config;

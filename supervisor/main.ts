@@ -1,15 +1,15 @@
 // Wires the parts together: port first, then database, schema, app, and traffic once all are ready.
-import type { AppSupervision } from './app-supervision.js';
-import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './config.js';
-import type { EmbeddedDatabase } from './embedded-database.js';
-import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError } from './errors.js';
-import type { Logging } from './logger.js';
-import { createMetrics, metricsEnabled } from './metrics.js';
-import { createPhaseMachine } from './phases.js';
-import { createProxy } from './proxy.js';
-import { createPublicServer } from './public-server.js';
+import type { AppSupervision } from './child/supervision.js';
+import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './core/config.js';
+import type { EmbeddedDatabase } from './database/embedded.js';
+import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError } from './core/errors.js';
+import type { Logging } from './core/logger.js';
+import { createMetrics, metricsEnabled } from './operations/metrics.js';
+import { createPhaseMachine } from './core/phases.js';
+import { createProxy } from './http/proxy.js';
+import { createPublicServer } from './http/public-server.js';
 import { createShutdown, handleSignals } from './shutdown.js';
-import { sendNotReady } from './unavailable.js';
+import { sendNotReady } from './http/not-ready-page.js';
 
 export interface SupervisorOptions {
   readonly config: LoadedConfig;
@@ -113,7 +113,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   // Without DATABASE_URL outside production: loaded only then, so a deploy neither needs nor starts it.
   async function startEmbeddedDatabase(settings: EmbeddedDatabaseConfig): Promise<string> {
     phases.describe('starting the embedded development database');
-    const embedded = await import('./embedded-database.js');
+    const embedded = await import('./database/embedded.js');
     embeddedDatabase = embedded.startEmbeddedDatabase({
       ...settings,
       logger: logger.child({ module: 'embedded-database' }),
@@ -130,7 +130,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     // pg, umzug and execa load only once the port is open, so that it answers within moments of the start.
     const [{ setUpDatabase }, { createAppSupervision }] = await Promise.all([
       import('./database-setup.js'),
-      import('./app-supervision.js'),
+      import('./child/supervision.js'),
     ]);
     await setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
     if (!phases.transition('starting_app')) return;

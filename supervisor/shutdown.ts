@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { PhaseMachine } from './phases.js';
-import type { Proxy } from './proxy.js';
+import type { PhaseMachine } from './core/phases.js';
+import type { Proxy } from './http/proxy.js';
 
 export interface ShutdownOptions {
   readonly phases: PhaseMachine;

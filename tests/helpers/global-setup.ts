@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedDatabase } from '../../supervisor/embedded-database.js';
+import { startEmbeddedDatabase } from '../../supervisor/database/embedded.js';
 
 const LOCAL_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 // A throwaway cluster: durability off for speed, room for the connections of files that run in parallel.

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/supervisor/migrate-cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
 
 // Variables the CLI reads: the test's own environment must not leak into a run.
 const CLI_VARIABLES = [
@@ -32,7 +32,7 @@ export async function runMigrateCli(
 ): Promise<CliRun> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CLI_VARIABLES.includes(name)));
   const [command, commandArgs] =
-    via === 'npm' ? ['npm', ['run', '--silent', 'migrate', '--', ...args]] : [process.execPath, [CLI, ...args]];
+    via === 'npm' ? ['npm', ['run', '--silent', 'migrate', '--', ...args]] : [process.execPath, [CLI, 'migrate', ...args]];
   const child = spawn(command, commandArgs, { cwd: PROJECT_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

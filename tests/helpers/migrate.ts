@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
-import { readMigrationFiles } from '../../supervisor/migration-files.js';
-import { migrateToLatest } from '../../supervisor/migrator.js';
+import { readMigrationFiles } from '../../supervisor/migrations/files.js';
+import { migrateToLatest } from '../../supervisor/migrations/runner.js';
 
 /** The project's own migrations folder. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));

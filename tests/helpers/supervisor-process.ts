@@ -2,11 +2,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../supervisor/free-port.js';
+import { freePort } from '../../supervisor/core/free-port.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/supervisor/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
 
 export interface SupervisorOptions {
   /** Extra environment; PORT, LOG_FORMAT and the fixture APP_COMMAND are set unless given. */

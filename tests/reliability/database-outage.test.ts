@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../supervisor/free-port.js';
+import { freePort } from '../../supervisor/core/free-port.js';
 import { eventually, healthOf } from '../helpers/supervisor-process.js';
 import { createDelayedForwarder } from '../helpers/tcp-forwarder.js';
 import { recordFigure } from './figures.js';

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../../supervisor/config.js';
+import { loadConfig } from '../../supervisor/core/config.js';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
 import { eventually, healthOf } from '../helpers/supervisor-process.js';
 import { percentile, recordFigure } from './figures.js';
@@ -222,10 +222,11 @@ describe('hostile clients at the public port', () => {
   });
 
   it('refuses a header timeout above the request timeout, naming both', () => {
+    const APP = { DATABASE_URL: 'postgres://app@db/app', APP_COMMAND: 'node server.js' };
     expect(() =>
-      loadConfig({ DATABASE_URL: 'postgres://app@db/app', HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' }),
+      loadConfig({ ...APP, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' }),
     ).toThrow('Expected `HTTP_HEADERS_TIMEOUT_MS` (5000) to be no greater than `HTTP_REQUEST_TIMEOUT_MS` (1000)');
-    expect(loadConfig({ DATABASE_URL: 'postgres://app@db/app', HTTP_REQUEST_TIMEOUT_MS: '0' })).toMatchObject({
+    expect(loadConfig({ ...APP, HTTP_REQUEST_TIMEOUT_MS: '0' })).toMatchObject({
       httpHeadersTimeoutMs: 66_000,
       httpRequestTimeoutMs: 0,
       httpMaxWebSockets: 10_000,

@@ -3,8 +3,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../supervisor/config.js';
-import { PROJECT_ROOT, parseBlueprint, readBlueprintText, serviceEnv, webService, type Blueprint, type Service } from './blueprint.js';
+import { loadConfig } from '../../supervisor/core/config.js';
+import {
+  PROJECT_ROOT,
+  parseBlueprint,
+  readBlueprintText,
+  serviceEnv,
+  webService,
+  withStartScriptDefaults,
+  type Blueprint,
+  type Service,
+} from './blueprint.js';
 
 // Render's JSON schema for render.yaml (see SCHEMA-SOURCE.md next to it). Not strict: the schema itself
 // leaves out `type` next to some `required` lists, which Ajv's strict mode rejects.
@@ -22,7 +31,8 @@ const service = webService(blueprint);
 const database = blueprint.databases?.[0];
 // Stands in for the internal URL Render puts into DATABASE_URL; nothing connects to it here.
 const PLACEHOLDER_URL = 'postgres://render:placeholder@dpg-example-a/app';
-const env = serviceEnv(service, { databaseUrl: PLACEHOLDER_URL });
+// What the supervisor reads on Render: the service's variables over the defaults that `npm start` sets.
+const env = withStartScriptDefaults(packageJson.scripts.start ?? '', serviceEnv(service, { databaseUrl: PLACEHOLDER_URL }));
 
 function schemaErrors(candidate: Blueprint): string[] {
   if (validate(candidate)) return [];
@@ -116,6 +126,9 @@ describe('render.yaml', () => {
     expect(config.host).toBe('0.0.0.0');
     expect(service.preDeployCommand).toBeUndefined();
     expect(config.migrateOnStart).toBe(true);
+    // The board app's own choices, made in its npm start as a user's project would make them.
+    expect(config.appCommand).toBe('node dist/app/server.js');
+    expect(config.requiredTables).toEqual(['messages', 'activities', 'kanban_columns', 'kanban_tasks']);
   });
 
   it('follows the free plan rules: no pre-deploy command, one instance', () => {
@@ -148,7 +161,8 @@ describe("render.yaml's commented alternative for paid plans", () => {
   it('is a valid Blueprint once uncommented, with the supervisor only verifying at start', () => {
     expect(commented).toMatch(/^npm run [\w:-]+/);
     expect(schemaErrors({ ...blueprint, services: [enabled] })).toEqual([]);
-    expect(loadConfig(serviceEnv(enabled, { databaseUrl: PLACEHOLDER_URL }), PROJECT_ROOT).migrateOnStart).toBe(false);
+    const enabledEnv = withStartScriptDefaults(packageJson.scripts.start ?? '', serviceEnv(enabled, { databaseUrl: PLACEHOLDER_URL }));
+    expect(loadConfig(enabledEnv, PROJECT_ROOT).migrateOnStart).toBe(false);
   });
 
   it('names an npm script that package.json defines', () => {

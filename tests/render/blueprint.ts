@@ -84,3 +84,16 @@ export function serviceEnv(service: Service, { databaseUrl }: ResolveOptions): R
   }
   return env;
 }
+
+/**
+ * The board app's own settings as its `npm start` script gives them (`NAME="${NAME-default}"`): defaults
+ * that the environment overrides, applied to `env` as the shell would apply them.
+ */
+export function withStartScriptDefaults(script: string, env: Record<string, string>): Record<string, string> {
+  const result = { ...env };
+  for (const [, name, colon, value] of script.matchAll(/\b(\w+)="\$\{\1(:?)-([^}]*)\}"/g)) {
+    const current = result[name as string];
+    if (current === undefined || (colon === ':' && current === '')) result[name as string] = value as string;
+  }
+  return result;
+}

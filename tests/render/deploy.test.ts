@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort } from '../../supervisor/free-port.js';
+import { freePort } from '../../supervisor/core/free-port.js';
 import { descendants, eventually, isAlive } from '../helpers/supervisor-process.js';
 import { PROJECT_ROOT, parseBlueprint, readBlueprintText, serviceEnv, webService, type Service } from './blueprint.js';
 
@@ -152,7 +152,7 @@ describe('the Blueprint, run the way Render runs it', () => {
         if (build.process.exitCode === null) process.kill(-(build.process.pid as number), 'SIGKILL');
       });
       expect(status, `build failed:\n${build.tail()}${untrackedFiles(PROJECT_ROOT)}`).toEqual({ code: 0, signal: null });
-      expect(existsSync(path.join(checkout, 'dist/supervisor/cli.js'))).toBe(true);
+      expect(existsSync(path.join(checkout, 'supervisor/dist/cli.js'))).toBe(true);
       expect(existsSync(path.join(checkout, 'dist/app/server.js'))).toBe(true);
       built = true;
     },

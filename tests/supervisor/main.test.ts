@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { applyMigrations, MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { freePort } from '../../supervisor/free-port.js';
+import { freePort } from '../../supervisor/core/free-port.js';
 import { eventually, healthOf, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { createDelayedForwarder } from '../helpers/tcp-forwarder.js';
 

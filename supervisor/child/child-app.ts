@@ -1,0 +1,209 @@
+// Runs the app as a child process on a private port: spawn, wait for its health check, stop, report exits.
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from 'pino';
+import type { GuardMessage } from './child-guard.js';
+import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { freePort } from '../core/free-port.js';
+import type { Logging } from '../core/logger.js';
+
+const GUARD_PATH = fileURLToPath(new URL('./child-guard.js', import.meta.url));
+const HEALTH_REQUEST_TIMEOUT_MS = 2_000;
+
+export interface ChildAppOptions {
+  readonly command: string;
+  readonly healthPath: string;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  /** Added to the supervisor's own environment (DATABASE_URL and the like); `undefined` removes a variable. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logging: Logging;
+  readonly logger: Logger;
+}
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** One app process at a time; `start` again after an exit runs a new one on a new port. */
+export interface ChildApp {
+  /** The private port while a process runs. */
+  readonly port: number | undefined;
+  readonly pid: number | undefined;
+  /** Spawns the app and resolves once its health path answers 200; rejects with SUP_ERR_APP_*. */
+  start(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once it is gone. */
+  stop(): Promise<void>;
+  /** Called when the app exits without being asked to. */
+  onUnexpectedExit(listener: (exit: ChildExit) => void): void;
+}
+
+interface RunningApp {
+  readonly subprocess: ResultPromise;
+  readonly port: number;
+  readonly exited: Promise<ChildExit>;
+  pid: number | undefined;
+  /** Set once it answered its health check: only then is an exit "unexpected" (before, start() reports it). */
+  healthy: boolean;
+  stopping: boolean;
+  exit: ChildExit | undefined;
+}
+
+function describeExit(exit: ChildExit): string {
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+export function createChildApp(options: ChildAppOptions): ChildApp {
+  const { logger } = options;
+  const appOutput = options.logging.logger.child({ module: 'app' });
+  const exitListeners: ((exit: ChildExit) => void)[] = [];
+  let current: RunningApp | undefined;
+
+  function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (line) => {
+      if (line.startsWith('{') && isJsonObject(line)) return options.logging.writeJsonLine(line);
+      const fields = { childPid: current?.pid, stream: name };
+      if (name === 'stderr') appOutput.warn(fields, line);
+      else appOutput.info(fields, line);
+    });
+  }
+
+  async function waitUntilHealthy(port: number, exited: Promise<ChildExit>): Promise<void> {
+    const deadline = Date.now() + options.startTimeoutMs;
+    const url = `http://127.0.0.1:${port}${options.healthPath}`;
+    let exit: ChildExit | undefined;
+    void exited.then((value) => (exit = value));
+    let lastProblem: string;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+      if (exit?.code === 127) {
+        throw new SupervisorError(ErrorCodes.APP_SPAWN_FAILED, `The app's command could not be run (exit 127: not found)`, {
+          hint: 'Check APP_COMMAND and that the app is built (npm run build).',
+        });
+      }
+      if (exit) {
+        throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(exit)} before it answered on ${options.healthPath}`, {
+          hint: 'Read the app output above this line; check APP_COMMAND.',
+        });
+      }
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
+        await response.body?.cancel();
+        if (response.status === 200) return;
+        lastProblem = `it answered ${response.status}`;
+      } catch (error) {
+        lastProblem = (error as Error).message;
+      }
+      if (Date.now() >= deadline) {
+        throw new SupervisorError(
+          ErrorCodes.APP_START_TIMEOUT,
+          `The app did not answer 200 on ${options.healthPath} within ${options.startTimeoutMs} ms (last: ${lastProblem})`,
+          { hint: 'Check that the app listens on $PORT and $HOST, or raise APP_START_TIMEOUT_MS.' },
+        );
+      }
+      await Promise.race([sleep(delay), exited]);
+    }
+  }
+
+  async function start(): Promise<void> {
+    const port = await freePort();
+    const subprocess = execa(process.execPath, [GUARD_PATH, execWhenSimple(options.command)], {
+      env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+      ipc: true,
+      // Its own process group: a terminal's Ctrl-C reaches the supervisor, which stops the app in order.
+      detached: true,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      forceKillAfterDelay: false,
+    });
+    const exited = subprocess.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
+    const child: RunningApp = { subprocess, port, pid: undefined, exited, healthy: false, stopping: false, exit: undefined };
+    current = child;
+    forwardLines(subprocess.stdout, 'stdout');
+    forwardLines(subprocess.stderr, 'stderr');
+
+    let reportedExit: ChildExit | undefined;
+    void (async () => {
+      for await (const message of subprocess.getEachMessage()) {
+        const event = message as GuardMessage;
+        if (event.type === 'spawned') child.pid = event.pid;
+        if (event.type === 'exited') reportedExit = { code: event.code, signal: event.signal };
+        if (event.type === 'spawn-failed') logger.error({ event: 'app_spawn_failed', reason: event.message }, 'could not run APP_COMMAND');
+      }
+    })().catch(() => {});
+
+    void exited.then((guardExit) => {
+      const exit = reportedExit ?? guardExit;
+      child.exit = exit;
+      if (current === child) current = undefined;
+      logger.info({ event: 'app_exit', childPid: child.pid, ...exit, expected: child.stopping }, `app ${describeExit(exit)}`);
+      if (child.healthy && !child.stopping) for (const listener of exitListeners) listener(exit);
+    });
+
+    logger.info({ event: 'app_spawn', port, command: options.command }, 'starting the app');
+    try {
+      await waitUntilHealthy(port, exited);
+    } catch (error) {
+      child.stopping = true;
+      await stopProcess(child);
+      throw error;
+    }
+    child.healthy = true;
+    if (child.exit) {
+      throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(child.exit)} right after it answered`, {
+        hint: 'Read the app output above this line.',
+      });
+    }
+    logger.info({ event: 'app_ready', childPid: child.pid, port }, 'app answers its health check');
+  }
+
+  async function stopProcess(child: RunningApp): Promise<void> {
+    child.stopping = true;
+    child.subprocess.kill('SIGTERM');
+    const timer = sleep(options.stopTimeoutMs).then(() => 'timeout' as const);
+    if ((await Promise.race([child.exited, timer])) === 'timeout') {
+      logger.warn({ event: 'app_kill', childPid: child.pid, afterMs: options.stopTimeoutMs }, 'app ignored SIGTERM; killing it');
+      await child.subprocess.sendMessage?.({ type: 'kill' }).catch(() => {});
+      await Promise.race([child.exited, sleep(1_000)]);
+      child.subprocess.kill('SIGKILL');
+    }
+    await child.exited;
+  }
+
+  return {
+    get port() {
+      return current?.port;
+    },
+    get pid() {
+      return current?.pid;
+    },
+    start,
+    async stop() {
+      if (current) await stopProcess(current);
+    },
+    onUnexpectedExit(listener) {
+      exitListeners.push(listener);
+    },
+  };
+}
+
+// `exec` makes a simple command replace the shell, so the app gets signals itself and its pid is the one logged.
+function execWhenSimple(command: string): string {
+  return /^[^;&|<>()`\n=]+$/.test(command) && !/^\s*exec\s/.test(command) ? `exec ${command}` : command;
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,91 @@
+// Keeps the app running: starts it, restarts it with backoff when it exits on its own, gives up on a crash loop.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createChildApp, type ChildApp } from './child-app.js';
+import type { Config } from '../core/config.js';
+import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
+import type { Logging } from '../core/logger.js';
+import type { StartupMetrics } from '../core/startup-metrics.js';
+import type { PhaseMachine } from '../core/phases.js';
+import { createRestartPolicy } from './restart-policy.js';
+
+export interface AppSupervisionOptions {
+  readonly config: Config;
+  readonly phases: PhaseMachine;
+  readonly logging: Logging;
+  /** Aborted on shutdown: no more restarts. */
+  readonly signal: AbortSignal;
+  /** Called when the app cannot be kept running (crash loop, start timeout). */
+  readonly onGiveUp: (error: unknown) => void;
+  readonly metrics?: StartupMetrics;
+}
+
+export interface AppSupervision {
+  readonly childApp: ChildApp;
+  /** Resolves once the app answers its health check; rejects when it cannot be started. */
+  start(): Promise<void>;
+}
+
+export function createAppSupervision(options: AppSupervisionOptions): AppSupervision {
+  const { config, phases, signal } = options;
+  const logger = options.logging.logger.child({ module: 'app-supervision' });
+  const childApp = createChildApp({
+    command: config.appCommand,
+    healthPath: config.appHealthPath,
+    startTimeoutMs: config.appStartTimeoutMs,
+    stopTimeoutMs: config.appStopTimeoutMs,
+    // The metrics token is the supervisor's secret, not the app's.
+    env: { DATABASE_URL: config.databaseUrl, METRICS_TOKEN: undefined },
+    logging: options.logging,
+    logger: options.logging.logger.child({ module: 'child-app' }),
+  });
+  const restartPolicy = createRestartPolicy({
+    limit: config.appRestartLimit,
+    windowMs: config.appRestartWindowMs,
+    backoffMs: config.appRestartBackoffMs,
+  });
+
+  async function backOffAfterCrash(reason: string): Promise<void> {
+    const decision = restartPolicy.recordCrash();
+    phases.setCheck('app', { status: 'fail', output: reason });
+    phases.recordError(ErrorCodes.APP_EXITED);
+    if (!decision.restart) {
+      throw new SupervisorError(
+        ErrorCodes.APP_CRASH_LOOP,
+        `The app stopped ${decision.recentCrashes} times within ${config.appRestartWindowMs} ms; giving up (last: ${reason})`,
+        { hint: 'Read the app output above; APP_RESTART_LIMIT and APP_RESTART_WINDOW_MS set the limit.' },
+      );
+    }
+    options.metrics?.appRestarted();
+    const detail = `restart ${decision.recentCrashes} in ${decision.delayMs} ms`;
+    if (!phases.transition('restarting_app', detail)) phases.describe(detail);
+    logger.warn({ event: 'app_restart', attempt: decision.recentCrashes, delayMs: decision.delayMs }, `restarting the app in ${decision.delayMs} ms`);
+    await sleep(decision.delayMs, undefined, { signal }).catch(() => {});
+  }
+
+  // An app that exits before it is healthy counts as a crash; other start failures end it at once.
+  async function start(): Promise<void> {
+    for (;;) {
+      try {
+        await childApp.start();
+        phases.setCheck('app', { status: 'pass', output: `pid ${childApp.pid ?? '?'}` });
+        return;
+      } catch (error) {
+        if (signal.aborted || !isSupervisorError(error) || error.code !== ErrorCodes.APP_EXITED) throw error;
+        await backOffAfterCrash(error.message);
+      }
+    }
+  }
+
+  childApp.onUnexpectedExit((exit) => {
+    if (phases.isTerminal()) return;
+    const reason = exit.signal ? `the app was killed by ${exit.signal}` : `the app exited with code ${exit.code}`;
+    void backOffAfterCrash(reason)
+      .then(() => (signal.aborted ? undefined : start()))
+      .then(() => {
+        if (!signal.aborted) phases.transition('ready');
+      })
+      .catch(options.onGiveUp);
+  });
+
+  return { childApp, start };
+}

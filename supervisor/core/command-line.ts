@@ -1,0 +1,90 @@
+// The start command's line: `health-gate [options] -- <app command…>`, `health-gate migrate …`, --help, --version.
+// Every setting has a flag named after its variable; a flag wins over the variable.
+import { parseArgs } from 'node:util';
+import { ErrorCodes, SupervisorError } from './errors.js';
+import { SETTING_GROUPS, SETTINGS, flagName } from './settings.js';
+
+export const COMMAND_NAME = 'health-gate';
+
+export type CommandLine =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  /** The migrate CLI, with the arguments after `migrate`. */
+  | { readonly kind: 'migrate'; readonly args: readonly string[] }
+  /** Settings given as flags, by variable name (the app command after `--` as APP_COMMAND). */
+  | { readonly kind: 'run'; readonly flags: Readonly<Record<string, string>> };
+
+// A single argument after `--` is a shell command line as it stands (like APP_COMMAND); several are
+// words, quoted so that the shell passes each on unchanged.
+function appCommandOf(words: readonly string[]): string | undefined {
+  if (words.length === 0) return undefined;
+  if (words.length === 1) return words[0];
+  return words.map(shellQuote).join(' ');
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** Parses the arguments after the command's name; throws SUP_ERR_USAGE for anything it does not know. */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  if (argv[0] === 'migrate') return { kind: 'migrate', args: argv.slice(1) };
+  const separator = argv.indexOf('--');
+  const own = separator === -1 ? argv : argv.slice(0, separator);
+  const appWords = separator === -1 ? [] : argv.slice(separator + 1);
+
+  const options = Object.fromEntries(SETTINGS.map((setting) => [flagName(setting.env), { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...own],
+      options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (error) {
+    throw new SupervisorError(ErrorCodes.USAGE, (error as Error).message, {
+      hint: `Usage: ${COMMAND_NAME} [options] -- <app command…>; \`${COMMAND_NAME} --help\` lists the options.`,
+    });
+  }
+  const { help, version, ...values } = parsed.values as Record<string, string | boolean | undefined>;
+  if (help) return { kind: 'help' };
+  if (version) return { kind: 'version' };
+
+  const flags: Record<string, string> = {};
+  for (const setting of SETTINGS) {
+    const value = values[flagName(setting.env)];
+    if (typeof value === 'string') flags[setting.env] = value;
+  }
+  const appCommand = appCommandOf(appWords);
+  if (appCommand !== undefined) flags.APP_COMMAND = appCommand;
+  return { kind: 'run', flags };
+}
+
+/** `--help`: usage, then every setting with its flag, variable and default, by group. */
+export function helpText(version: string): string {
+  const lines = [
+    `${COMMAND_NAME} ${version}: a health-gated supervisor for a Postgres-backed web app.`,
+    'It opens the port at once (/health answers 503), waits for the database, runs the migrations under a lock,',
+    "verifies the schema, starts the app on a private port and proxies to it once the app answers its health path.",
+    '',
+    'Usage:',
+    `  ${COMMAND_NAME} [options] -- <app command…>     e.g. ${COMMAND_NAME} --required-tables users -- node server.js`,
+    `  ${COMMAND_NAME} migrate <command> [options]     status, verify, up, down, baseline, create (\`migrate --help\`)`,
+    `  ${COMMAND_NAME} --help | --version`,
+    '',
+    'Every option is also an environment variable (shown after it); an option wins over its variable.',
+  ];
+  const flagOf = (env: string): string => `  --${flagName(env)} <value>`;
+  const width = Math.max(...SETTINGS.map((setting) => flagOf(setting.env).length)) + 2;
+  for (const group of SETTING_GROUPS) {
+    lines.push('', `${group.title}:`);
+    for (const setting of group.settings) {
+      const shownDefault = setting.default ?? setting.defaultText ?? 'none';
+      lines.push(`${flagOf(setting.env).padEnd(width)}${setting.env} (default: ${shownDefault})`);
+      lines.push(`      ${setting.help}`);
+    }
+  }
+  lines.push('', 'Exit status: 0 after SIGTERM/SIGINT, 1 when the start fails or the app keeps crashing, 64 for a wrong command line, 78 for a wrong setting.');
+  return lines.join('\n');
+}

@@ -1,0 +1,314 @@
+// The only module that reads process.env: validates everything up front and returns one frozen object.
+// A flag (`--port 8080`) wins over its variable (`PORT`); the defaults live in settings.ts.
+import path from 'node:path';
+import { pino, type LevelWithSilent } from 'pino';
+import { ErrorCodes, SupervisorError } from './errors.js';
+import { defaultOf } from './settings.js';
+
+export type LogFormat = 'json' | 'pretty' | 'auto';
+export type LogLevel = LevelWithSilent;
+const LOG_LEVELS: readonly LogLevel[] = [...(Object.keys(pino.levels.values) as LogLevel[]), 'silent'];
+
+/** The supervisor's settings, every default applied. Durations are milliseconds. */
+export interface Config {
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly migrationsDir: string;
+  readonly requiredTables: readonly string[];
+  readonly appCommand: string;
+  readonly appHealthPath: string;
+  readonly migrateOnStart: boolean;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Shown as `releaseId` in /health; Render sets RENDER_GIT_COMMIT. */
+  readonly releaseId: string | undefined;
+  readonly dbWaitTimeoutMs: number;
+  readonly dbConnectTimeoutMs: number;
+  readonly migrationLockWaitTimeoutMs: number;
+  readonly migrationLockTimeoutMs: number;
+  readonly migrationStatementTimeoutMs: number;
+  readonly appStartTimeoutMs: number;
+  readonly appStopTimeoutMs: number;
+  readonly appRestartLimit: number;
+  readonly appRestartWindowMs: number;
+  readonly appRestartBackoffMs: number;
+  readonly drainTimeoutMs: number;
+  /** Time a client has to send a request's headers (also bounds a new connection that sends nothing). */
+  readonly httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included; 0 disables. */
+  readonly httpRequestTimeoutMs: number;
+  /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
+  readonly httpMaxWebSockets: number;
+  /** Bearer token required on `/metrics`; set, it exposes `/metrics` (on the public port unless `metricsPort`). A secret. */
+  readonly metricsToken: string | undefined;
+  /** A separate port for `/metrics` on `metricsHost`; off the public port. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
+}
+
+/** Where the embedded development database keeps its cluster and listens. */
+export interface EmbeddedDatabaseConfig {
+  /** Absolute path. @default `.data/postgres` in the working directory */
+  readonly dataDir: string;
+  /** @default undefined: a free port on 127.0.0.1, chosen at each start */
+  readonly port: number | undefined;
+}
+
+/**
+ * What loadConfig returns. Without DATABASE_URL outside production, `embeddedDatabase` says where to run
+ * a development database, and main.ts fills in `databaseUrl` before anything else reads it.
+ */
+export type LoadedConfig = Omit<Config, 'databaseUrl'> &
+  (
+    | { readonly databaseUrl: string; readonly embeddedDatabase: undefined }
+    | { readonly databaseUrl: undefined; readonly embeddedDatabase: EmbeddedDatabaseConfig }
+  );
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+
+/** Values by variable name: the environment, or the flags given on the command line. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+// Collects every problem so that one run of the start command shows them all. A value missing from both
+// the flags and the environment is the setting's default from settings.ts.
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(
+    private readonly env: Env,
+    private readonly flags: Env = {},
+  ) {}
+
+  raw(name: string): string | undefined {
+    const value = (this.flags[name] ?? this.env[name])?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  /** The given value, else the default. */
+  private valueOf(name: string): string | undefined {
+    return this.raw(name) ?? defaultOf(name);
+  }
+
+  string(name: string): string {
+    return this.valueOf(name) ?? '';
+  }
+
+  integer(name: string, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const value = this.valueOf(name);
+    if (value === undefined) return 0;
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      const expected = min === 0 ? 'a non-negative integer' : 'a positive integer';
+      const range = max === Number.MAX_SAFE_INTEGER ? '' : ` no greater than ${max}`;
+      this.problems.push(`Expected \`${name}\` to be ${expected}${range}, got \`${value}\``);
+      return 0;
+    }
+    return parsed;
+  }
+
+  boolean(name: string): boolean {
+    const value = this.valueOf(name)?.toLowerCase() ?? 'false';
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`Expected \`${name}\` to be \`true\` or \`false\`, got \`${this.raw(name)}\``);
+    return false;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.valueOf(name) ?? '';
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`Expected \`${name}\` to be one of ${allowed.map((a) => `\`${a}\``).join(', ')}, got \`${value}\``);
+    return defaultOf(name) as T;
+  }
+
+  /** A setting without a default that is an integer when given. */
+  optionalInteger(name: string, limits: { min?: number; max?: number }): number | undefined {
+    return this.raw(name) === undefined ? undefined : this.integer(name, limits);
+  }
+}
+
+function readDatabaseUrl(reader: EnvReader, isProduction: boolean): string {
+  const value = reader.raw('DATABASE_URL');
+  if (value === undefined) {
+    const where = isProduction
+      ? 'On Render, link the database in render.yaml (`fromDatabase` with `property: connectionString`).'
+      : 'Set it to your Postgres server, e.g. `postgres://user:password@localhost:5432/mydb`.';
+    reader.problems.push(`Expected \`DATABASE_URL\` to be set to a Postgres connection string. ${where}`);
+    return '';
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
+    // The value itself is never echoed: it may hold a password.
+    reader.problems.push(
+      'Expected `DATABASE_URL` to be a connection string like `postgres://user:password@host:5432/database`, ' +
+        'got a value that is not one (not shown: it may hold a password)',
+    );
+  }
+  return value;
+}
+
+function readEmbeddedDatabase(reader: EnvReader, cwd: string): EmbeddedDatabaseConfig {
+  return {
+    dataDir: path.resolve(cwd, reader.string('EMBEDDED_DB_DIR')),
+    port: reader.optionalInteger('EMBEDDED_DB_PORT', { min: 1, max: 65535 }),
+  };
+}
+
+function readRequiredTables(reader: EnvReader): string[] {
+  const tables = reader
+    .string('REQUIRED_TABLES')
+    .split(',')
+    .map((table) => table.trim())
+    .filter((table) => table !== '');
+  for (const table of tables) {
+    if (!TABLE_NAME.test(table)) {
+      reader.problems.push(`Expected \`REQUIRED_TABLES\` entries to be \`table\` or \`schema.table\`, got \`${table}\``);
+    }
+  }
+  return tables;
+}
+
+// The settings the supervisor and the migrate CLI share, so that both read them alike.
+function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConfig, 'databaseUrl'> {
+  return {
+    migrationsDir: readMigrationsDir(reader, cwd),
+    requiredTables: readRequiredTables(reader),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS),
+    dbConnectTimeoutMs: reader.integer('DB_CONNECT_TIMEOUT_MS'),
+    migrationLockWaitTimeoutMs: reader.integer('MIGRATION_LOCK_WAIT_TIMEOUT_MS'),
+    migrationLockTimeoutMs: reader.integer('MIGRATION_LOCK_TIMEOUT_MS', { min: 0 }),
+    migrationStatementTimeoutMs: reader.integer('MIGRATION_STATEMENT_TIMEOUT_MS', { min: 0 }),
+  };
+}
+
+function readMigrationsDir(reader: EnvReader, cwd: string): string {
+  return path.resolve(cwd, reader.string('MIGRATIONS_DIR'));
+}
+
+function throwIfInvalid(reader: EnvReader): void {
+  if (reader.problems.length > 0) {
+    throw new SupervisorError(
+      ErrorCodes.CONFIG_INVALID,
+      `Invalid configuration:\n${reader.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      { hint: 'Fix the settings listed above (variables or flags); `--help` lists each with its default.' },
+    );
+  }
+}
+
+// Limits on what a client may hold at the public port (slow headers, endless bodies, WebSocket floods).
+function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'> {
+  // Above a platform load balancer's 60 s idle time: it may open a connection well before its first request.
+  const httpHeadersTimeoutMs = reader.integer('HTTP_HEADERS_TIMEOUT_MS');
+  // Node's default: ample for a large upload, yet a body that never ends is cut.
+  const httpRequestTimeoutMs = reader.integer('HTTP_REQUEST_TIMEOUT_MS', { min: 0 });
+  if (httpRequestTimeoutMs !== 0 && httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    reader.problems.push(
+      `Expected \`HTTP_HEADERS_TIMEOUT_MS\` (${httpHeadersTimeoutMs}) to be no greater than \`HTTP_REQUEST_TIMEOUT_MS\` (${httpRequestTimeoutMs})`,
+    );
+  }
+  return { httpHeadersTimeoutMs, httpRequestTimeoutMs, httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS') };
+}
+
+// Metrics stay off unless a token or a private port is set, so a public URL exposes nothing by default.
+function readMetrics(reader: EnvReader, publicPort: number): Pick<Config, 'metricsToken' | 'metricsPort' | 'metricsHost'> {
+  const metricsToken = reader.raw('METRICS_TOKEN');
+  // The value is never echoed: it is a secret. Header-safe characters only, long enough not to be guessed.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    reader.problems.push(
+      'Expected `METRICS_TOKEN` to be at least 16 printable ASCII characters without spaces (not shown: it is a secret)',
+    );
+  }
+  const metricsPort = reader.optionalInteger('METRICS_PORT', { min: 1, max: 65535 });
+  if (metricsPort !== undefined && metricsPort === publicPort) {
+    reader.problems.push(`Expected \`METRICS_PORT\` to differ from \`PORT\` (${publicPort})`);
+  }
+  return { metricsToken, metricsPort, metricsHost: reader.string('METRICS_HOST') };
+}
+
+function readAppCommand(reader: EnvReader): string {
+  const command = reader.string('APP_COMMAND');
+  if (command === '') {
+    reader.problems.push("Expected the app's command after `--` (e.g. `health-gate -- node server.js`) or in `APP_COMMAND`");
+  }
+  return command;
+}
+
+/**
+ * Reads and validates the settings, `flags` (by variable name) over `env`; throws SUP_ERR_CONFIG_INVALID
+ * listing every problem.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): LoadedConfig {
+  const reader = new EnvReader(env, flags);
+  const isProduction = reader.raw('NODE_ENV') === 'production';
+  // Only development may go without DATABASE_URL: then an embedded database is started (never in production).
+  const embeddedDatabase = readEmbeddedDatabase(reader, cwd);
+  const database =
+    isProduction || reader.raw('DATABASE_URL') !== undefined
+      ? { databaseUrl: readDatabaseUrl(reader, isProduction), embeddedDatabase: undefined }
+      : { databaseUrl: undefined, embeddedDatabase };
+  const appHealthPath = reader.string('APP_HEALTH_PATH');
+  if (!appHealthPath.startsWith('/')) {
+    reader.problems.push(`Expected \`APP_HEALTH_PATH\` to start with \`/\`, got \`${appHealthPath}\``);
+  }
+
+  const port = reader.integer('PORT', { min: 1, max: 65535 });
+  const config: LoadedConfig = {
+    isProduction,
+    port,
+    host: reader.string('HOST'),
+    ...database,
+    ...readMigrationSettings(reader, cwd),
+    appCommand: readAppCommand(reader),
+    appHealthPath,
+    migrateOnStart: reader.boolean('MIGRATE_ON_START'),
+    logFormat: reader.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty', 'auto']),
+    releaseId: reader.raw('RENDER_GIT_COMMIT'),
+    dbWaitTimeoutMs: reader.integer('DB_WAIT_TIMEOUT_MS'),
+    appStartTimeoutMs: reader.integer('APP_START_TIMEOUT_MS'),
+    appStopTimeoutMs: reader.integer('APP_STOP_TIMEOUT_MS'),
+    appRestartLimit: reader.integer('APP_RESTART_LIMIT'),
+    appRestartWindowMs: reader.integer('APP_RESTART_WINDOW_MS'),
+    appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS'),
+    drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS'),
+    ...readHttpLimits(reader),
+    ...readMetrics(reader, port),
+  };
+
+  throwIfInvalid(reader);
+  return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
+}
+
+/** The migrate CLI's settings: it binds no port and runs no app, so their variables are not checked. */
+export type MigrateConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'migrationsDir'
+  | 'requiredTables'
+  | 'logLevel'
+  | 'dbConnectTimeoutMs'
+  | 'migrationLockWaitTimeoutMs'
+  | 'migrationLockTimeoutMs'
+  | 'migrationStatementTimeoutMs'
+>;
+
+/** Like loadConfig, for the migrate CLI; DATABASE_URL is always required (it starts no database of its own). */
+export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd()): MigrateConfig {
+  const reader = new EnvReader(env);
+  const config = {
+    databaseUrl: readDatabaseUrl(reader, reader.raw('NODE_ENV') === 'production'),
+    ...readMigrationSettings(reader, cwd),
+  };
+  throwIfInvalid(reader);
+  return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
+}
+
+/** MIGRATIONS_DIR alone, for `migrate create`, which needs no database. */
+export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd()): string {
+  return readMigrationsDir(new EnvReader(env), cwd);
+}

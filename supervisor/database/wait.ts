@@ -1,0 +1,115 @@
+// Waits for Postgres to accept connections: retries what may pass, fails fast on what will not.
+import pg from 'pg';
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from 'pino';
+import { connectionOptions, describeTarget } from './connection.js';
+import { ErrorCodes, SupervisorError } from '../core/errors.js';
+
+export interface DatabaseWaitOptions {
+  readonly databaseUrl: string;
+  /** Total budget for all attempts. */
+  readonly timeoutMs: number;
+  /** Budget for one attempt's connect. */
+  readonly connectTimeoutMs: number;
+  readonly logger: Logger;
+  /** @default 250 — first delay; doubles (with jitter) up to `maxDelayMs`. */
+  readonly minDelayMs?: number;
+  /** @default 2000 — short, so that a database that comes back is noticed within moments. */
+  readonly maxDelayMs?: number;
+  readonly onAttemptFailed?: (attempt: number, reason: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+const TLS_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Turns errors that no retry can fix into a SupervisorError that says what to change; undefined otherwise. */
+export function permanentFailure(error: unknown, databaseUrl: string): SupervisorError | undefined {
+  const { code, message = '' } = error as { code?: string; message?: string };
+  const target = describeTarget(databaseUrl);
+  if (code === '28P01' || code === '28000') {
+    return new SupervisorError(
+      ErrorCodes.DB_AUTH_FAILED,
+      `Postgres at ${target.host} refused user "${target.user}": ${message}`,
+      {
+        cause: error,
+        hint: 'Check the user and password in DATABASE_URL (on Render, link it with fromDatabase so it stays current).',
+      },
+    );
+  }
+  if (code === '3D000') {
+    return new SupervisorError(ErrorCodes.DB_NOT_FOUND, `Database "${target.database}" does not exist on ${target.host}`, {
+      cause: error,
+      hint: 'Create the database or fix its name at the end of DATABASE_URL.',
+    });
+  }
+  if ((code && TLS_ERROR_CODES.has(code)) || /\bSSL\b|\bTLS\b|certificate/i.test(message)) {
+    return new SupervisorError(ErrorCodes.DB_TLS_FAILED, `TLS with Postgres at ${target.host} failed: ${message}`, {
+      cause: error,
+      hint: 'Use the sslmode your server supports in DATABASE_URL (e.g. sslmode=require for an external URL, none for an internal one).',
+    });
+  }
+  return undefined;
+}
+
+async function tryConnect(options: DatabaseWaitOptions): Promise<void> {
+  const client = new pg.Client(connectionOptions(options.databaseUrl, options.connectTimeoutMs));
+  client.on('error', () => {}); // a late socket error after a failed attempt is already reported
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Resolves once `SELECT 1` succeeds; throws SUP_ERR_DB_* when it cannot. */
+export async function waitForDatabase(options: DatabaseWaitOptions): Promise<{ attempts: number }> {
+  const { logger, databaseUrl, timeoutMs } = options;
+  let attempts = 0;
+  try {
+    await pRetry(
+      async () => {
+        attempts++;
+        try {
+          await tryConnect(options);
+        } catch (error) {
+          const permanent = permanentFailure(error, databaseUrl);
+          throw permanent ? new AbortError(permanent) : error;
+        }
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        factor: 2,
+        minTimeout: options.minDelayMs ?? 250,
+        maxTimeout: options.maxDelayMs ?? 2_000,
+        randomize: true,
+        maxRetryTime: timeoutMs,
+        signal: options.signal,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          const reason = (error as { code?: string }).code ?? error.message;
+          logger.warn(
+            { event: 'database_unavailable', attempt: attemptNumber, reason, err: error },
+            `database not reachable yet (attempt ${attemptNumber}): ${error.message}`,
+          );
+          options.onAttemptFailed?.(attemptNumber, reason);
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof SupervisorError || options.signal?.aborted) throw error;
+    const target = describeTarget(databaseUrl);
+    throw new SupervisorError(
+      ErrorCodes.DB_UNAVAILABLE,
+      `Postgres at ${target.host} did not accept connections within ${timeoutMs} ms (${attempts} attempts): ${(error as Error).message}`,
+      { cause: error, hint: 'Check that the database is running and reachable from here, or raise DB_WAIT_TIMEOUT_MS.' },
+    );
+  }
+  return { attempts };
+}

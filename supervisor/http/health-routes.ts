@@ -1,0 +1,60 @@
+// /health (readiness) and /health/live (liveness) in the IETF health-check draft's format.
+import type { FastifyInstance } from 'fastify';
+import type { CheckName, PhaseMachine, PhaseSnapshot } from '../core/phases.js';
+import { HEALTH_PATH, LIVENESS_PATH } from './own-paths.js';
+
+export const HEALTH_CONTENT_TYPE = 'application/health+json';
+const CHECK_NAMES: readonly CheckName[] = ['database', 'migrations', 'schema', 'app'];
+const COMPONENT_TYPES: Readonly<Record<CheckName, string>> = {
+  database: 'datastore',
+  migrations: 'component',
+  schema: 'component',
+  app: 'system',
+};
+
+export interface HealthBody {
+  readonly status: 'pass' | 'fail';
+  readonly phase: string;
+  readonly since: string;
+  readonly output?: string;
+  readonly releaseId?: string;
+  readonly checks: Record<string, unknown[]>;
+}
+
+/** The readiness report: 200 only in `ready`, 503 in every other phase. */
+export function readinessReport(snapshot: PhaseSnapshot, releaseId?: string): { statusCode: number; body: HealthBody } {
+  const ready = snapshot.phase === 'ready';
+  const checks: Record<string, unknown[]> = {};
+  for (const name of CHECK_NAMES) {
+    const check = snapshot.checks[name] ?? { status: 'warn', output: 'not checked yet' };
+    checks[name] = [{ componentType: COMPONENT_TYPES[name], ...check }];
+  }
+  const output = [snapshot.detail, snapshot.lastErrorCode].filter(Boolean).join('; ');
+  return {
+    statusCode: ready ? 200 : 503,
+    body: {
+      status: ready ? 'pass' : 'fail',
+      phase: snapshot.phase,
+      since: snapshot.since.toISOString(),
+      ...(output ? { output } : {}),
+      ...(releaseId ? { releaseId } : {}),
+      checks,
+    },
+  };
+}
+
+/** Registers both endpoints; they read the phase machine and keep no state of their own. */
+export function registerHealthRoutes(app: FastifyInstance, phases: PhaseMachine, releaseId?: string): void {
+  app.get(HEALTH_PATH, async (_request, reply) => {
+    const { statusCode, body } = readinessReport(phases.snapshot(), releaseId);
+    return reply.code(statusCode).header('content-type', HEALTH_CONTENT_TYPE).header('cache-control', 'no-store').send(body);
+  });
+  app.get(LIVENESS_PATH, async (_request, reply) => {
+    const failed = phases.phase === 'failed';
+    return reply
+      .code(failed ? 503 : 200)
+      .header('content-type', HEALTH_CONTENT_TYPE)
+      .header('cache-control', 'no-store')
+      .send({ status: failed ? 'fail' : 'pass', phase: phases.phase });
+  });
+}

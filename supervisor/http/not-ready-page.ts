@@ -1,0 +1,113 @@
+// The answer to proxied paths while the app cannot take them: 503 (or 502) with Retry-After, HTML for browsers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CheckName, PhaseSnapshot } from '../core/phases.js';
+
+export const RETRY_AFTER_SECONDS = 5;
+
+const PHASE_TEXT: Readonly<Record<string, string>> = {
+  starting: 'Starting',
+  waiting_for_database: 'Waiting for the database',
+  migrating: 'Applying database migrations',
+  verifying_schema: 'Checking the database schema',
+  starting_app: 'Starting the app',
+  restarting_app: 'Restarting the app',
+  draining: 'Shutting down',
+  failed: 'Start failed',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function wantsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+const STEPS: readonly (readonly [CheckName, string])[] = [
+  ['database', 'Database'],
+  ['migrations', 'Migrations'],
+  ['schema', 'Schema'],
+  ['app', 'App'],
+];
+const STEP_MARKS: Readonly<Record<string, string>> = { pass: '✓', fail: '✗', running: '●' };
+// The step each phase works on, shown as under way until its check says otherwise.
+const CURRENT_STEP: Readonly<Partial<Record<string, CheckName>>> = {
+  waiting_for_database: 'database',
+  migrating: 'migrations',
+  verifying_schema: 'schema',
+  starting_app: 'app',
+  restarting_app: 'app',
+};
+
+function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+function lastErrorLine(snapshot: PhaseSnapshot): string {
+  return snapshot.lastErrorCode ? `<p class="error">Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
+}
+
+// The four checks with their short text (safe: /health shows the same).
+function stepList(snapshot: PhaseSnapshot): string {
+  const current = CURRENT_STEP[snapshot.phase];
+  const items = STEPS.map(([name, label]) => {
+    const check = snapshot.checks[name];
+    const status = check?.status ?? (name === current ? 'running' : 'pending');
+    const output = check?.output ? ` <small>${escapeHtml(check.output)}</small>` : '';
+    return `<li data-status="${status}"><span aria-hidden="true">${STEP_MARKS[status] ?? '○'}</span> ${label}${output}</li>`;
+  });
+  return `<ol class="steps">${items.join('')}</ol>`;
+}
+
+/** The status page a browser gets while not ready; it reloads itself until the app's own page answers. */
+function htmlPage(snapshot: PhaseSnapshot, now: number = Date.now()): string {
+  const title = PHASE_TEXT[snapshot.phase] ?? snapshot.phase;
+  const heading = snapshot.phase === 'failed' ? title : `${title}…`;
+  const detail = snapshot.detail ? `<p class="detail">${escapeHtml(snapshot.detail)}</p>` : '';
+  const since = snapshot.since.toISOString();
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}"><meta name="viewport" content="width=device-width">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:12vh auto;padding:0 1rem;color:#222}
+h1{font-size:1.6rem;margin-bottom:.25rem}.detail{font-size:1.1rem;margin-top:0}
+.error{background:#fdecea;border-left:4px solid #c62828;padding:.5rem .75rem}
+.steps{list-style:none;padding:0}.steps li{margin:.2rem 0}.steps small,footer{color:#666}
+[data-status=pass] span{color:#2e7d32}[data-status=fail] span{color:#c62828}[data-status=running] span{color:#1565c0}
+[data-status=pending]{color:#888}</style>
+</head><body><main role="status">
+<h1>${escapeHtml(heading)}</h1>${detail}${lastErrorLine(snapshot)}${stepList(snapshot)}
+<footer><small>Phase <code>${escapeHtml(snapshot.phase)}</code> for ${formatElapsed(now - snapshot.since.getTime())},
+since <time datetime="${since}">${since.slice(11, 19)} UTC</time>. This page reloads itself every ${RETRY_AFTER_SECONDS} s.</small></footer>
+</main></body></html>`;
+}
+
+/** 503 while not ready: a small self-refreshing page for browsers, JSON for everyone else. */
+export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot: PhaseSnapshot): void {
+  const html = wantsHtml(req);
+  const body = html
+    ? htmlPage(snapshot)
+    : JSON.stringify({ error: { code: 'NOT_READY', message: 'The service is starting; retry shortly.', phase: snapshot.phase } });
+  res.writeHead(503, {
+    'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** 502 when the app did not answer the proxied request. */
+export function sendBadGateway(req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'The app did not answer; retry shortly.' } });
+  res.writeHead(502, {
+    'content-type': 'application/json',
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}

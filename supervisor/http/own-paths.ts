@@ -1,0 +1,53 @@
+// The one place that decides whether a request is for the supervisor itself. An app's router is lenient
+// (Express ignores case and a trailing slash, and Node hands it an absolute-form target as it came), so
+// an own path is recognised in every spelling that a router would also accept: none of them may reach
+// the app, and none may reach the app's own /metrics around the token.
+
+export const HEALTH_PATH = '/health';
+export const LIVENESS_PATH = '/health/live';
+export const METRICS_PATH = '/metrics';
+
+export type OwnPath = typeof HEALTH_PATH | typeof LIVENESS_PATH | typeof METRICS_PATH;
+
+const OWN_PATHS: ReadonlyMap<string, OwnPath> = new Map(([HEALTH_PATH, LIVENESS_PATH, METRICS_PATH] as const).map((path) => [path, path]));
+
+/** The request target's path: the query dropped, an absolute-form target (`http://host/path`) reduced to its path. */
+function targetPath(url: string): string {
+  let path = url;
+  if (!path.startsWith('/')) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      return path;
+    }
+  }
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
+}
+
+// Percent-decoded (where it decodes), lower-cased, slashes collapsed, trailing slashes and dot segments resolved.
+function canonical(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A malformed escape is left as it is; the app's router sees the same.
+  }
+  const segments: string[] = [];
+  for (const segment of decoded.toLowerCase().split('/')) {
+    if (segment === '..') segments.pop();
+    else if (segment !== '' && segment !== '.') segments.push(segment);
+  }
+  return `/${segments.join('/')}`;
+}
+
+/** The own path that `url` (a request target as Node gives it) names, or undefined when it is the app's. */
+export function ownPathOf(url: string | undefined): OwnPath | undefined {
+  const path = targetPath(url ?? '/');
+  // The fast way out for the proxy's hot path: most app paths share no first letters with an own path.
+  const second = path.charCodeAt(1) | 0x20;
+  if (path.length > 1 && second !== 0x68 /* h */ && second !== 0x6d /* m */ && path[1] !== '%' && path[1] !== '/' && path[1] !== '.') {
+    return undefined;
+  }
+  return OWN_PATHS.get(canonical(path));
+}

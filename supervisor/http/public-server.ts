@@ -1,0 +1,129 @@
+// The public HTTP server: the supervisor's own routes on Fastify, every other request to the proxy.
+// The port is bound on plain node:http first and Fastify loads right after: its import is the slowest
+// part of starting, and the platform wants the port open at once. Requests for the supervisor's own
+// routes that arrive in that moment wait for it rather than being refused.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import { registerHealthRoutes } from './health-routes.js';
+import { METRICS_PATH, ownPathOf } from './own-paths.js';
+import type { PhaseMachine } from '../core/phases.js';
+import { rejectUpgrade, type Proxy } from './proxy.js';
+
+// Behind a platform load balancer: keep idle client connections open longer than it does.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// Node looks for requests past the header and request timeouts only this often; its default of 30 s would let
+// a slow client overstay them by as much.
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+// Node's own default, made explicit: the app behind the proxy (on Node too) would refuse larger headers anyway.
+// Larger request headers get 431.
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** What a client may hold at the public port; see `readHttpLimits` in config.ts. */
+export type HttpLimits = Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'>;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface PublicServerOptions {
+  readonly phases: PhaseMachine;
+  readonly proxy: Proxy;
+  readonly logger: Logger;
+  readonly limits: HttpLimits;
+  readonly releaseId?: string;
+  /** Answers `/metrics` (see metrics.ts); without it `/metrics` is proxied like any other path. */
+  readonly metricsHandler?: Handler;
+}
+
+export interface PublicServer {
+  readonly server: http.Server;
+  /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). Fastify goes on loading after it. */
+  listen(port: number, host: string): Promise<void>;
+  /** Settles once the supervisor's own routes can answer (rejects if Fastify could not load). */
+  routesLoaded(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Fastify routes the own path in its one spelling; the query stays for the handler.
+function withCanonicalPath(req: IncomingMessage, ownPath: string): void {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  req.url = query === -1 ? ownPath : ownPath + url.slice(query);
+}
+
+async function loadOwnRoutes(options: PublicServerOptions, server: http.Server): Promise<Handler> {
+  const { default: Fastify, LogController } = await import('fastify');
+  let handler: Handler | undefined;
+  const app = Fastify({
+    loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler;
+      return server;
+    },
+  });
+  registerHealthRoutes(app, options.phases, options.releaseId);
+  await app.ready();
+  return handler as Handler;
+}
+
+export function createPublicServer(options: PublicServerOptions): PublicServer {
+  const { proxy, logger, limits, metricsHandler } = options;
+  let ownRoutes: Promise<Handler> | undefined;
+  const server = http.createServer(
+    {
+      headersTimeout: limits.httpHeadersTimeoutMs,
+      requestTimeout: limits.httpRequestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      maxHeaderSize: MAX_HEADER_BYTES,
+    },
+    (req, res) => {
+      const ownPath = ownPathOf(req.url);
+      if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res);
+      if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
+      withCanonicalPath(req, ownPath);
+      void ownRoutes?.then((handler) => handler(req, res));
+    },
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+
+  // Upgraded sockets are outside the timeouts above, so their number is capped: each holds two sockets open.
+  let webSockets = 0;
+  let atLimit = false;
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    // Node leaves an upgraded socket half-open once our side ends; a client must not keep it that way.
+    socket.once('finish', () => socket.destroy());
+    if (webSockets >= limits.httpMaxWebSockets) {
+      if (!atLimit) logger.warn({ event: 'websocket_limit', limit: limits.httpMaxWebSockets }, 'WebSocket limit reached; refusing upgrades');
+      atLimit = true;
+      return rejectUpgrade(socket, 503, 'Service Unavailable');
+    }
+    atLimit = false;
+    const ownPath = ownPathOf(req.url);
+    // No own path upgrades, and none may be passed to the app in this spelling either.
+    if (ownPath !== undefined && (ownPath !== METRICS_PATH || metricsHandler)) return rejectUpgrade(socket, 400, 'Bad Request');
+    webSockets++;
+    socket.once('close', () => webSockets--);
+    proxy.handleUpgrade(req, socket, head);
+  });
+
+  return {
+    server,
+    async listen(port, host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          ownRoutes = loadOwnRoutes(options, server);
+          resolve();
+        });
+      });
+      logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
+    },
+    routesLoaded: async () => {
+      await ownRoutes;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,95 @@
+// `health-gate migrate <command>`: the supervisor's migrator for people, CI jobs and a platform's pre-deploy
+// step. Results go to stdout, progress and errors (`CODE: message` and a hint) to stderr, secrets to neither.
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { type LogLevel, type MigrateConfig, loadMigrateConfig, loadMigrationsDir } from '../core/config.js';
+import { connectionOptions, describeTarget } from '../database/connection.js';
+import { permanentFailure } from '../database/wait.js';
+import { ErrorCodes, ExitCodes, SupervisorError, exitCodeFor, isSupervisorError } from '../core/errors.js';
+import { type CommandResult, runDatabaseCommand } from './commands.js';
+import { type CommandName, type CommandOptions, parseCommandLine } from './usage.js';
+import { readMigrationFiles } from '../migrations/files.js';
+import { createMigrationFile } from '../migrations/scaffold.js';
+import { createScrubber, passwordOf, redactUrlCredentials } from '../core/redact.js';
+import { readSequelizeMap } from '../migrations/sequelize-adoption.js';
+
+let scrub: (text: string) => string = redactUrlCredentials;
+const out = (text: string): void => void process.stdout.write(`${scrub(text)}\n`);
+const err = (text: string): void => void process.stderr.write(`${scrub(text)}\n`);
+
+// The migrator's log events as plain lines on stderr: "applied 0001_create_messages".
+function createCliLogger(level: LogLevel): Logger {
+  return pino(
+    { level, base: undefined, timestamp: false },
+    {
+      write(chunk: string) {
+        const { level: value, msg } = JSON.parse(chunk) as { level: number; msg: string };
+        err(`${value >= 50 ? 'error: ' : value >= 40 ? 'warning: ' : ''}${msg}`);
+      },
+    },
+  );
+}
+
+async function connect(config: MigrateConfig): Promise<pg.Client> {
+  const client = new pg.Client({ ...connectionOptions(config.databaseUrl, config.dbConnectTimeoutMs), application_name: 'migrate-cli' });
+  // A dropped connection also fails the query under way, which reports it; this only keeps it from crashing.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    const target = describeTarget(config.databaseUrl);
+    throw (
+      permanentFailure(error, config.databaseUrl) ??
+      new SupervisorError(ErrorCodes.DB_UNAVAILABLE, `Cannot connect to Postgres at ${target.host}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'Check that the database is running and reachable from here, and DATABASE_URL.',
+      })
+    );
+  }
+  return client;
+}
+
+async function runCommand(command: CommandName, options: CommandOptions): Promise<CommandResult> {
+  if (command === 'create') {
+    const file = await createMigrationFile(loadMigrationsDir(), options.name ?? '');
+    return { exitCode: ExitCodes.OK, text: `Created ${file}: write its up (and down) SQL before it is applied.` };
+  }
+  const config = loadMigrateConfig();
+  scrub = createScrubber([config.databaseUrl, passwordOf(config.databaseUrl)]);
+  const [files, sequelizeMap] = await Promise.all([readMigrationFiles(config.migrationsDir), readSequelizeMap(config.migrationsDir)]);
+  const client = await connect(config);
+  try {
+    const target = describeTarget(config.databaseUrl);
+    return await runDatabaseCommand(command, {
+      config,
+      client,
+      files,
+      sequelizeMap,
+      logger: createCliLogger(config.logLevel),
+      target: `${target.user}@${target.host}/${target.database}`,
+    }, options);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Runs one migrate command; resolves with the exit status. */
+export async function runMigrateCli(argv: readonly string[]): Promise<number> {
+  try {
+    const commandLine = parseCommandLine(argv);
+    if (commandLine.kind === 'help') {
+      out(commandLine.text);
+      return ExitCodes.OK;
+    }
+    const result = await runCommand(commandLine.command, commandLine.options);
+    out(commandLine.options.json && result.json !== undefined ? JSON.stringify(result.json, null, 2) : result.text);
+    return result.exitCode;
+  } catch (error) {
+    const known = isSupervisorError(error)
+      ? error
+      : new SupervisorError(ErrorCodes.UNEXPECTED, (error as Error).message ?? String(error), { cause: error, hint: 'This is a bug: report it with the message above.' });
+    err(`${known.code}: ${known.message}${known.hint ? `\n${known.hint}` : ''}`);
+    return exitCodeFor(known);
+  }
+}
+

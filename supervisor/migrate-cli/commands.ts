@@ -1,0 +1,131 @@
+// The migrate CLI's database commands. Each returns what to print; those that change the history run
+// under the migration lock, exactly like the supervisor's start.
+import type { Logger } from 'pino';
+import type { MigrateConfig } from '../core/config.js';
+import { ErrorCodes, ExitCodes, SupervisorError } from '../core/errors.js';
+import type { MigrationFile } from '../migrations/files.js';
+import type { Queryable } from '../database/connection.js';
+import { readHistory } from '../migrations/history.js';
+import { formatStatus, formatVerify, readStatus, verifyDatabase } from './report.js';
+import type { CommandName, CommandOptions } from './usage.js';
+import {
+  type MigrationRunOptions,
+  applyPending,
+  baselineTo,
+  inspectMigrations,
+  revertMigrations,
+  withMigrationLock,
+} from '../migrations/runner.js';
+import { SEQUELIZE_MAP_FILE, type SequelizeMap, adoptSequelizeHistory } from '../migrations/sequelize-adoption.js';
+
+export interface CommandContext {
+  readonly config: MigrateConfig;
+  readonly client: Queryable;
+  readonly files: readonly MigrationFile[];
+  readonly sequelizeMap: SequelizeMap | undefined;
+  readonly logger: Logger;
+  /** Who and where, for the reports: `user@host/database`, never the password. */
+  readonly target: string;
+}
+
+export interface CommandResult {
+  readonly exitCode: number;
+  /** Printed on stdout. */
+  readonly text: string;
+  /** Printed instead of `text` with `--json`. */
+  readonly json?: unknown;
+}
+
+function runOptions({ config, logger }: CommandContext): MigrationRunOptions & { lockWaitTimeoutMs: number } {
+  return {
+    logger,
+    lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
+    lockTimeoutMs: config.migrationLockTimeoutMs,
+    statementTimeoutMs: config.migrationStatementTimeoutMs,
+  };
+}
+
+function listed(label: string, names: readonly string[]): string[] {
+  return names.length > 0 ? [`${label}: ${names.join(', ')}`] : [];
+}
+
+const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext, options: CommandOptions) => Promise<CommandResult>> = {
+  async status(context) {
+    const report = await readStatus(context.client, context.files, context.sequelizeMap);
+    return {
+      exitCode: ExitCodes.OK,
+      text: formatStatus(report, `${context.target}, migrations in ${context.config.migrationsDir}`),
+      json: report,
+    };
+  },
+
+  async verify({ client, files, config }) {
+    const report = await verifyDatabase(client, files, config.requiredTables);
+    return {
+      exitCode: report.ok ? ExitCodes.OK : ExitCodes.PROBLEMS,
+      text: formatVerify(report, config.requiredTables.length),
+      json: report,
+    };
+  },
+
+  async up(context, { to }) {
+    const { client, files, sequelizeMap, logger } = context;
+    const options = runOptions(context);
+    const { adopted, applied, pending } = await withMigrationLock(client, options, async () => {
+      const adoption = await adoptSequelizeHistory(client, files, sequelizeMap, logger);
+      const names = await applyPending(client, files, { ...options, to });
+      return {
+        adopted: adoption.adopt.map((file) => file.name),
+        applied: names,
+        pending: inspectMigrations(files, await readHistory(client)).pending.map((file) => file.name),
+      };
+    });
+    const done = [...listed('Adopted from SequelizeMeta (not run)', adopted), ...listed('Applied', applied)];
+    return {
+      exitCode: ExitCodes.OK,
+      text: [...(done.length > 0 ? done : ['Nothing to apply.']), ...listed('Still pending', pending)].join('\n'),
+    };
+  },
+
+  async down(context, { to, step }) {
+    const options = runOptions(context);
+    const reverted = await withMigrationLock(context.client, options, () =>
+      revertMigrations(context.client, context.files, to !== undefined ? { to } : { step: step ?? 1 }, options),
+    );
+    return { exitCode: ExitCodes.OK, text: reverted.length > 0 ? `Reverted: ${reverted.join(', ')}` : 'Nothing to revert.' };
+  },
+
+  async baseline(context, { to }) {
+    const recorded = await withMigrationLock(context.client, runOptions(context), () =>
+      baselineTo(context.client, context.files, to ?? '', context.logger),
+    );
+    return {
+      exitCode: ExitCodes.OK,
+      text: recorded.length > 0 ? `Recorded as applied without running them: ${recorded.join(', ')}` : `Nothing to record: ${to} and the migrations before it are applied.`,
+    };
+  },
+
+  async 'adopt-sequelize'(context) {
+    const { client, files, sequelizeMap, logger, config } = context;
+    if (!sequelizeMap) {
+      throw new SupervisorError(ErrorCodes.ADOPTION_INVALID, `There is no ${SEQUELIZE_MAP_FILE} in ${config.migrationsDir}`, {
+        hint: "Write it first: each of our migrations' name with the sequelize-cli file names it replaces (see the README).",
+      });
+    }
+    const result = await withMigrationLock(client, runOptions(context), () => adoptSequelizeHistory(client, files, sequelizeMap, logger));
+    if (!result.found) return { exitCode: ExitCodes.OK, text: 'No SequelizeMeta table: nothing to adopt.' };
+    const adopted = result.adopt.map((file) => file.name);
+    return {
+      exitCode: ExitCodes.OK,
+      text: [
+        ...(adopted.length > 0 ? listed('Adopted from SequelizeMeta (recorded as applied, not run)', adopted) : ['Nothing new to adopt.']),
+        ...listed('Not mapped (left as they are)', result.unmapped),
+      ].join('\n'),
+    };
+  },
+};
+
+/** Runs one command that needs the database. */
+export function runDatabaseCommand(command: Exclude<CommandName, 'create'>, context: CommandContext, options: CommandOptions): Promise<CommandResult> {
+  return COMMANDS[command](context, options);
+}

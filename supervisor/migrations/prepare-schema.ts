@@ -1,0 +1,85 @@
+// Brings the schema up to date and verifies it: the fast path takes no lock when nothing is pending.
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import type { StartupMetrics } from '../core/startup-metrics.js';
+import { readMigrationFiles } from './files.js';
+import { readHistory } from './history.js';
+import { migrateToLatest, planMigrations } from './runner.js';
+import type { PhaseMachine } from '../core/phases.js';
+import { findMissingTables } from '../database/schema-check.js';
+import { readSequelizeMap } from './sequelize-adoption.js';
+
+type SchemaConfig = Pick<
+  Config,
+  | 'migrationsDir'
+  | 'migrateOnStart'
+  | 'requiredTables'
+  | 'migrationLockWaitTimeoutMs'
+  | 'migrationLockTimeoutMs'
+  | 'migrationStatementTimeoutMs'
+>;
+
+export interface SchemaSetupOptions {
+  readonly pool: pg.Pool;
+  readonly config: SchemaConfig;
+  readonly phases: PhaseMachine;
+  readonly logger: Logger;
+  readonly metrics?: StartupMetrics;
+}
+
+/** Runs the `migrating` (when needed) and `verifying_schema` phases; throws a SupervisorError on failure. */
+export async function prepareSchema({ pool, config, phases, logger, metrics }: SchemaSetupOptions): Promise<void> {
+  const files = await readMigrationFiles(config.migrationsDir);
+  const client = await pool.connect();
+  try {
+    let plan = planMigrations(files, await readHistory(client));
+    for (const row of plan.unknown) {
+      logger.warn({ event: 'migration_without_file', name: row.name }, `applied migration ${row.name} has no file here`);
+    }
+
+    if (plan.pending.length > 0 && config.migrateOnStart) {
+      phases.transition('migrating', `${plan.pending.length} pending`);
+      await migrateToLatest(client, files, {
+        logger,
+        lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
+        lockTimeoutMs: config.migrationLockTimeoutMs,
+        statementTimeoutMs: config.migrationStatementTimeoutMs,
+        // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
+        sequelizeMap: await readSequelizeMap(config.migrationsDir),
+        onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
+        onMigrated: (file, durationMs) => metrics?.migrationApplied(file.name, durationMs),
+      });
+      plan = planMigrations(files, await readHistory(client));
+    }
+    phases.setCheck('migrations', {
+      status: plan.pending.length > 0 ? 'fail' : 'pass',
+      observedValue: plan.applied.length,
+      observedUnit: 'applied',
+      output: `${plan.applied.length} applied, ${plan.pending.length} pending`,
+    });
+
+    phases.transition('verifying_schema');
+    const missing = await findMissingTables(client, config.requiredTables);
+    if (plan.pending.length > 0 || missing.length > 0) {
+      throw new SupervisorError(
+        ErrorCodes.SCHEMA_INVALID,
+        `The schema is not what the app needs: ${[
+          plan.pending.length > 0 ? `pending migrations ${plan.pending.map((file) => file.name).join(', ')}` : '',
+          missing.length > 0 ? `missing tables ${missing.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; ')}`,
+        {
+          hint: config.migrateOnStart
+            ? 'Add a migration that creates the missing tables, or correct REQUIRED_TABLES.'
+            : 'MIGRATE_ON_START=false: run the migrations before the start (the pre-deploy step) or set it to true.',
+        },
+      );
+    }
+    phases.setCheck('schema', { status: 'pass', output: `${config.requiredTables.length} required tables present` });
+  } finally {
+    client.release();
+  }
+}

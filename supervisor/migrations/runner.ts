@@ -1,0 +1,306 @@
+// Applies and reverts SQL migrations with umzug: each one and its history row commit together, under the advisory lock.
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
+import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
+import type { Queryable } from '../database/connection.js';
+import type { MigrationFile } from './files.js';
+import {
+  type AppliedMigration,
+  deleteApplied,
+  ensureHistoryTable,
+  readHistory,
+  recordApplied,
+  recordWithoutRunning,
+} from './history.js';
+import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
+
+/** How the history and the files on disk relate. */
+export interface MigrationPlan {
+  readonly applied: readonly AppliedMigration[];
+  readonly pending: readonly MigrationFile[];
+  /** Applied migrations with no file (e.g. after rolling back to an older release): reported, not fatal. */
+  readonly unknown: readonly AppliedMigration[];
+}
+
+/** The plan plus the applied files whose checksum changed, for reports that list problems instead of stopping. */
+export interface MigrationInspection extends MigrationPlan {
+  readonly changed: readonly MigrationFile[];
+}
+
+export interface MigrationRunOptions {
+  readonly logger: Logger;
+  /** `lock_timeout` for each migration's statements, so it never queues production traffic for long. */
+  readonly lockTimeoutMs: number;
+  /** `statement_timeout` for each migration's statements; 0 disables it. */
+  readonly statementTimeoutMs: number;
+  /** Called before each migration starts, e.g. to show progress on /health. */
+  readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
+  /** Called after each migration applied (committed), with the time it took. */
+  readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
+}
+
+export interface MigrationLockOptions {
+  readonly logger: Logger;
+  /** How long to wait while another process holds the migration lock. */
+  readonly lockWaitTimeoutMs: number;
+}
+
+/** What `down` reverts: the `step` most recently applied migrations, or every one applied after `to`. */
+export type RevertTarget = { readonly to: string } | { readonly step: number };
+
+type Direction = 'up' | 'down';
+
+/** Compares history and files without judging them. */
+export function inspectMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationInspection {
+  const appliedByName = new Map(history.map((row) => [row.name, row]));
+  const fileNames = new Set(files.map((file) => file.name));
+  return {
+    applied: history,
+    pending: files.filter((file) => !appliedByName.has(file.name)),
+    unknown: history.filter((row) => !fileNames.has(row.name)),
+    changed: files.filter((file) => {
+      const row = appliedByName.get(file.name);
+      return row !== undefined && row.checksum !== file.checksum;
+    }),
+  };
+}
+
+export function checksumMismatch(changed: readonly MigrationFile[]): SupervisorError {
+  const names = changed.map((file) => file.name).join(', ');
+  return new SupervisorError(
+    ErrorCodes.CHECKSUM_MISMATCH,
+    `Applied migration${changed.length > 1 ? 's' : ''} changed on disk: ${names}`,
+    { hint: 'Restore the applied file as it was and put the change in a new migration.' },
+  );
+}
+
+/** Compares history and files; an applied file whose checksum changed stops everything. */
+export function planMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
+  const { changed, ...plan } = inspectMigrations(files, history);
+  if (changed.length > 0) throw checksumMismatch(changed);
+  return plan;
+}
+
+/** The pending migrations up to and including `to` (all of them without it). */
+export function pendingUpTo(
+  files: readonly MigrationFile[],
+  pending: readonly MigrationFile[],
+  to: string | undefined,
+): readonly MigrationFile[] {
+  if (to === undefined) return pending;
+  const last = files.findIndex((file) => file.name === to);
+  if (last === -1) {
+    throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `There is no migration file named ${to}`, {
+      hint: 'Give the name without `.sql`, as `migrate status` lists it.',
+    });
+  }
+  return pending.filter((file) => files.indexOf(file) <= last);
+}
+
+async function setTimeouts(client: Queryable, options: MigrationRunOptions, local: boolean): Promise<void> {
+  await client.query("SELECT set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)", [
+    String(options.lockTimeoutMs),
+    String(options.statementTimeoutMs),
+    local,
+  ]);
+}
+
+function migrationFailed(file: MigrationFile, direction: Direction, error: unknown): SupervisorError {
+  const pgError = error as { message?: string; code?: string; position?: string };
+  const sql = (direction === 'up' ? file.up : file.down) ?? '';
+  const line = (file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1;
+  const where = pgError.position ? ` at line ${line} of ${file.name}.sql` : '';
+  const reason = `${pgError.message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
+  if (direction === 'down') {
+    return new SupervisorError(
+      ErrorCodes.MIGRATION_FAILED,
+      `Reverting migration ${file.name} failed${where}: ${reason}. It stays applied.`,
+      { cause: error, hint: `Fix the down section of ${file.name}.sql; the migrations reverted before it stay reverted.` },
+    );
+  }
+  return new SupervisorError(
+    ErrorCodes.MIGRATION_FAILED,
+    `Migration ${file.name} failed${where}: ${reason}. Nothing of it was applied.`,
+    { cause: error, hint: `Fix ${file.name}.sql and deploy again; the migrations before it stay applied.` },
+  );
+}
+
+function lineAt(sql: string, position: number): number {
+  return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
+}
+
+// Runs one section of a migration together with its history change (row written on up, deleted on
+// down): in one transaction, or (no-transaction files) as one statement with session timeouts reset after.
+async function runSection(client: Queryable, file: MigrationFile, direction: Direction, options: MigrationRunOptions): Promise<number> {
+  const sql = direction === 'up' ? file.up : file.down;
+  if (sql === undefined) throw downUnavailable([`${file.name} has no down section`]);
+  const startedAt = performance.now();
+  const recordHistory = (): Promise<void> =>
+    direction === 'up' ? recordApplied(client, file, performance.now() - startedAt) : deleteApplied(client, file.name);
+  if (file.transactional) {
+    await client.query('BEGIN');
+    try {
+      await setTimeouts(client, options, true);
+      await client.query(sql);
+      await recordHistory();
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw migrationFailed(file, direction, error);
+    }
+  } else {
+    try {
+      await setTimeouts(client, options, false);
+      await client.query(sql);
+      await recordHistory();
+    } catch (error) {
+      throw migrationFailed(file, direction, error);
+    } finally {
+      await client.query('RESET lock_timeout; RESET statement_timeout').catch(() => {});
+    }
+  }
+  return performance.now() - startedAt;
+}
+
+function downUnavailable(reasons: readonly string[]): SupervisorError {
+  return new SupervisorError(ErrorCodes.DOWN_UNAVAILABLE, `Cannot revert: ${reasons.join('; ')}. Nothing was reverted.`, {
+    hint: 'Undo it by hand and delete its row from schema_migrations, or write a new migration that undoes it.',
+  });
+}
+
+function unwrapUmzugError(error: unknown): unknown {
+  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
+    if (isSupervisorError(current)) return current;
+  }
+  return error;
+}
+
+// Runs the named migrations in the given order and direction through umzug; returns the names done.
+async function runWithUmzug(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  direction: Direction,
+  names: readonly string[],
+  options: MigrationRunOptions,
+): Promise<string[]> {
+  const done: string[] = [];
+  const run = async (file: MigrationFile): Promise<void> => {
+    if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
+    const durationMs = Math.round(await runSection(client, file, direction, options));
+    done.push(file.name);
+    if (direction === 'up') options.onMigrated?.(file, durationMs);
+    const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
+    options.logger.info({ event, name: file.name, durationMs }, `${verb} ${file.name}`);
+  };
+  // Loaded only when something is to run: an up-to-date start never needs it.
+  const { Umzug } = await import('umzug');
+  const umzug = new Umzug({
+    migrations: files.map((file) => ({ name: file.name, path: file.path, up: () => run(file), down: () => run(file) })),
+    // The history row is written or deleted inside each migration's own transaction (see runSection),
+    // so umzug's log/unlog steps have nothing left to do.
+    storage: {
+      executed: async () => (await readHistory(client)).map((row) => row.name),
+      logMigration: async () => {},
+      unlogMigration: async () => {},
+    },
+    logger: undefined,
+  });
+  try {
+    await (direction === 'up' ? umzug.up({ migrations: [...names] }) : umzug.down({ migrations: [...names] }));
+  } catch (error) {
+    throw unwrapUmzugError(error);
+  }
+  return done;
+}
+
+/**
+ * Applies every pending migration in file order (up to and including `to`), one at a time.
+ * The caller holds the migration lock. Returns the names applied.
+ */
+export async function applyPending(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  options: MigrationRunOptions & { readonly to?: string },
+): Promise<string[]> {
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, options.to);
+  return runWithUmzug(client, files, 'up', pending.map((file) => file.name), options);
+}
+
+/**
+ * Reverts applied migrations, newest first, each with its down section. Refuses before reverting anything
+ * when one of them has no down section or no file. The caller holds the migration lock. Returns the names reverted.
+ */
+export async function revertMigrations(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  target: RevertTarget,
+  options: MigrationRunOptions,
+): Promise<string[]> {
+  const history = await readHistory(client);
+  planMigrations(files, history);
+  const applied = history.map((row) => row.name);
+  let names: string[];
+  if ('to' in target) {
+    const index = applied.indexOf(target.to);
+    if (index === -1) {
+      throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `${target.to} is not an applied migration`, {
+        hint: 'Give the name of an applied migration, as `migrate status` lists it.',
+      });
+    }
+    names = applied.slice(index + 1).reverse();
+  } else {
+    names = applied.slice(Math.max(0, applied.length - target.step)).reverse();
+  }
+  const byName = new Map(files.map((file) => [file.name, file]));
+  const blocked = names.flatMap((name) => {
+    const file = byName.get(name);
+    if (!file) return [`${name} has no file here`];
+    return file.down === undefined ? [`${name} has no down section`] : [];
+  });
+  if (blocked.length > 0) throw downUnavailable(blocked);
+  return runWithUmzug(client, files, 'down', names, options);
+}
+
+/** Records the pending migrations up to and including `to` as applied, without running them. The caller holds the lock. */
+export async function baselineTo(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  to: string,
+  logger: Logger,
+): Promise<string[]> {
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, to);
+  await recordWithoutRunning(client, pending);
+  const names = pending.map((file) => file.name);
+  if (names.length > 0) {
+    logger.info({ event: 'baselined', names }, `recorded as applied without running them: ${names.join(', ')}`);
+  }
+  return names;
+}
+
+/** Runs `fn` holding the migration lock, with the history table in place: every change to the history goes through it. */
+export async function withMigrationLock<T>(client: Queryable, options: MigrationLockOptions, fn: () => Promise<T>): Promise<T> {
+  return withAdvisoryLock(
+    client,
+    { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger },
+    async () => {
+      await ensureHistoryTable(client);
+      return fn();
+    },
+  );
+}
+
+/**
+ * Takes the lock, adopts sequelize-cli's history when there is one, re-reads the history (another
+ * instance may have migrated meanwhile) and applies what is pending. Returns the names applied.
+ */
+export async function migrateToLatest(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
+): Promise<string[]> {
+  return withMigrationLock(client, options, async () => {
+    await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger);
+    return applyPending(client, files, options);
+  });
+}

@@ -1,0 +1,97 @@
+// The app as a child process: output in the log, restarts after a crash, giving up on a crash loop, no orphans.
+import { describe, expect, it } from 'vitest';
+import { useSupervisorFixture } from '../../helpers/supervisor-fixture.js';
+import { eventually, healthOf, isAlive, type SupervisorProcess } from '../../helpers/supervisor-process.js';
+
+const fixture = useSupervisorFixture('child');
+const supervisor = (env: Record<string, string> = {}): Promise<SupervisorProcess> => fixture.start(env);
+
+async function appPid(sup: SupervisorProcess, nth = 1): Promise<number> {
+  await eventually(() => (sup.entries().filter((entry) => entry.event === 'app_ready').length >= nth ? true : undefined));
+  return Number(sup.entries().filter((entry) => entry.event === 'app_ready')[nth - 1]?.childPid);
+}
+
+describe('the child app', () => {
+  it('keeps the app\'s JSON log lines as they are and wraps plain lines with its pid', async () => {
+    const sup = await supervisor();
+    await sup.waitForPhase('ready');
+    const pid = await appPid(sup);
+    const jsonLine = sup.lines.find((line) => line.includes('"fixture listening"'));
+    expect(jsonLine).toBeDefined();
+    expect(JSON.parse(jsonLine as string)).toMatchObject({ level: 30, pid, msg: 'fixture listening' });
+    expect(jsonLine).not.toContain('"supervisor"');
+    const plain = sup.entries().find((entry) => String(entry.msg).startsWith('fixture plain line'));
+    expect(plain).toMatchObject({ module: 'app', childPid: pid, stream: 'stdout', msg: `fixture plain line pid=${pid}` });
+  });
+
+  it('restarts the app after a crash and becomes ready again', async () => {
+    const sup = await supervisor();
+    await sup.waitForPhase('ready');
+    const firstPid = await appPid(sup);
+
+    await fetch(`${sup.url}/crash`).catch(() => {});
+    await sup.waitForLog((entry) => entry.event === 'app_restart');
+    await sup.waitForPhase('ready');
+    const secondPid = await appPid(sup, 2);
+    expect(secondPid).not.toBe(firstPid);
+    expect(isAlive(firstPid)).toBe(false);
+    expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+    expect(sup.entries().map((entry) => entry.to).filter(Boolean)).toContain('restarting_app');
+  });
+
+  it('gives up with exit 1 when the app keeps crashing', async () => {
+    const sup = await supervisor({ FIXTURE_EXIT_AFTER_MS: '300', APP_RESTART_LIMIT: '2' });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_APP_CRASH_LOOP' });
+    expect(sup.entries().filter((entry) => entry.event === 'app_restart')).toHaveLength(2);
+  });
+
+  it('gives up when the app exits before it ever answers', async () => {
+    const sup = await supervisor({ FIXTURE_EXIT_AT_START: '3', APP_RESTART_LIMIT: '1' });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({
+      code: 'SUP_ERR_APP_CRASH_LOOP',
+      msg: expect.stringContaining('exited with code 3'),
+    });
+    expect(sup.entries().find((entry) => entry.msg === 'fixture: exiting at start as asked')).toMatchObject({ stream: 'stderr' });
+  });
+
+  it('fails at once when the app command does not exist', async () => {
+    const sup = await supervisor({ APP_COMMAND: 'no-such-command-anywhere --flag' });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_APP_SPAWN_FAILED' });
+    expect(sup.entries().some((entry) => entry.event === 'app_restart')).toBe(false);
+  });
+
+  it('fails when the app never answers its health check in time', async () => {
+    const sup = await supervisor({ FIXTURE_UNHEALTHY: '1', APP_START_TIMEOUT_MS: '1500' });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({
+      code: 'SUP_ERR_APP_START_TIMEOUT',
+      msg: expect.stringContaining('answered 503'),
+    });
+  });
+
+  it('leaves no app behind when the supervisor itself is killed', async () => {
+    const sup = await supervisor();
+    await sup.waitForPhase('ready');
+    const pid = await appPid(sup);
+    expect(isAlive(pid)).toBe(true);
+    sup.process.kill('SIGKILL');
+    await sup.exited;
+    await eventually(() => (isAlive(pid) ? undefined : true), 15_000, `app ${pid} to exit`);
+  });
+
+  it('reports the app as down on /health while it restarts', async () => {
+    const sup = await supervisor({ APP_RESTART_BACKOFF_MS: '2000' });
+    await sup.waitForPhase('ready');
+    await fetch(`${sup.url}/crash`).catch(() => {});
+    await sup.waitForPhase('restarting_app');
+    const health = await healthOf(sup.url);
+    expect(health.status).toBe(503);
+    expect(health.body.checks).toMatchObject({ app: [{ status: 'fail' }] });
+    const response = await fetch(`${sup.url}/status/200`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { helpText, parseCommandLine } from '../../../supervisor/core/command-line.js';
+import { SETTINGS, flagName } from '../../../supervisor/core/settings.js';
+
+describe('the command line', () => {
+  it('turns every flag into its setting and the words after -- into the app command', () => {
+    const line = parseCommandLine(['--port', '8080', '--required-tables=users,public.orders', '--', 'node', 'server.js']);
+    expect(line).toEqual({ kind: 'run', flags: { PORT: '8080', REQUIRED_TABLES: 'users,public.orders', APP_COMMAND: 'node server.js' } });
+  });
+
+  it('quotes words after -- so that the shell passes them on unchanged, and takes a single one as a command line', () => {
+    expect(parseCommandLine(['--', 'node', 'my app.js', "it's"])).toEqual({ kind: 'run', flags: { APP_COMMAND: `node 'my app.js' 'it'\\''s'` } });
+    expect(parseCommandLine(['--', 'npm run serve && echo done'])).toEqual({ kind: 'run', flags: { APP_COMMAND: 'npm run serve && echo done' } });
+    expect(parseCommandLine([])).toEqual({ kind: 'run', flags: {} });
+  });
+
+  it('leaves the app its own flags after --', () => {
+    expect(parseCommandLine(['--', 'node', 'server.js', '--port', '3000', '--help'])).toEqual({
+      kind: 'run',
+      flags: { APP_COMMAND: 'node server.js --port 3000 --help' },
+    });
+  });
+
+  it('has --help, --version and the migrate subcommand', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['-h'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+    expect(parseCommandLine(['migrate', 'up', '--to', '0002_x'])).toEqual({ kind: 'migrate', args: ['up', '--to', '0002_x'] });
+  });
+
+  it('refuses an unknown option or a stray word with SUP_ERR_USAGE', () => {
+    expect(() => parseCommandLine(['--prot', '80'])).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE' }));
+    expect(() => parseCommandLine(['node', 'server.js'])).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE' }));
+  });
+
+  it('lists every setting in --help with its flag, variable and default', () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain('health-gate 1.2.3');
+    for (const setting of SETTINGS) {
+      expect(help).toMatch(new RegExp(`--${flagName(setting.env)} <value>\\s+${setting.env} \\(default: `));
+    }
+    expect(help).toMatch(/--required-tables <value>\s+REQUIRED_TABLES \(default: none\)/);
+    expect(help).toMatch(/--port <value>\s+PORT \(default: 10000\)/);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../supervisor/core/config.js';
+
+const base = { DATABASE_URL: 'postgres://app:pw@db.internal:5432/app', APP_COMMAND: 'node server.js' };
+
+describe('loadConfig', () => {
+  it('applies every default', () => {
+    const config = loadConfig(base, '/srv/app');
+    expect(config).toMatchObject({
+      port: 10000,
+      host: '0.0.0.0',
+      migrationsDir: '/srv/app/migrations',
+      requiredTables: [],
+      appCommand: 'node server.js',
+      appHealthPath: '/health',
+      migrateOnStart: true,
+      logLevel: 'info',
+      dbWaitTimeoutMs: 300_000,
+      drainTimeoutMs: 15_000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads values and trims lists', () => {
+    const config = loadConfig({ ...base, PORT: '8080', REQUIRED_TABLES: ' a , public.b ,', MIGRATE_ON_START: 'false', MIGRATION_STATEMENT_TIMEOUT_MS: '0' });
+    expect(config.port).toBe(8080);
+    expect(config.requiredTables).toEqual(['a', 'public.b']);
+    expect(config.migrateOnStart).toBe(false);
+    expect(config.migrationStatementTimeoutMs).toBe(0);
+  });
+
+  it('lists every problem in one error, never echoing the connection string', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        DATABASE_URL: 'mysql://root:hunter22@db/app',
+        PORT: '70000',
+        APP_HEALTH_PATH: 'health',
+        MIGRATE_ON_START: 'maybe',
+        LOG_LEVEL: 'loud',
+        REQUIRED_TABLES: 'ok,drop table x',
+        APP_START_TIMEOUT_MS: '1.5',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'SUP_ERR_CONFIG_INVALID' });
+    const message = (error as Error).message;
+    expect(message).toContain('Expected `PORT` to be a positive integer no greater than 65535, got `70000`');
+    expect(message).toContain('Expected `APP_HEALTH_PATH` to start with `/`, got `health`');
+    expect(message).toContain('Expected `MIGRATE_ON_START` to be `true` or `false`, got `maybe`');
+    expect(message).toContain('Expected `LOG_LEVEL` to be one of');
+    expect(message).toContain('got `drop table x`');
+    expect(message).toContain('Expected `APP_START_TIMEOUT_MS` to be a positive integer, got `1.5`');
+    expect(message).toContain('`DATABASE_URL`');
+    expect(message).not.toContain('hunter22');
+  });
+
+  it('takes a flag over its variable', () => {
+    const config = loadConfig({ ...base, PORT: '8080', APP_HEALTH_PATH: '/up' }, '/srv/app', { PORT: '9090', APP_COMMAND: 'node other.js' });
+    expect(config).toMatchObject({ port: 9090, appHealthPath: '/up', appCommand: 'node other.js' });
+  });
+
+  it('knows no app of its own: without an app command it says how to give one', () => {
+    expect(() => loadConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(
+      "Expected the app's command after `--` (e.g. `health-gate -- node server.js`) or in `APP_COMMAND`",
+    );
+  });
+
+  it('requires DATABASE_URL in production and says how to set it on Render', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/fromDatabase/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../../../supervisor/http/proxy-headers.js';
+
+const client = { ip: '10.0.0.9', encrypted: false };
+
+describe('upstreamRequestHeaders', () => {
+  it('drops hop-by-hop headers, also those the Connection header names, and adds X-Forwarded-*', () => {
+    const { headers, hasBody } = upstreamRequestHeaders(
+      ['Host', 'example.com', 'Connection', 'keep-alive, X-Secret-Hop', 'X-Secret-Hop', '1', 'Keep-Alive', 'timeout=5', 'Accept', '*/*'],
+      client,
+      false,
+    );
+    expect(headers).toEqual(['Host', 'example.com', 'Accept', '*/*', 'X-Forwarded-For', '10.0.0.9', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'example.com']);
+    expect(hasBody).toBe(false);
+  });
+
+  it('appends the client to every X-Forwarded-For line and keeps what a proxy in front set', () => {
+    const { headers } = upstreamRequestHeaders(
+      ['X-Forwarded-For', '203.0.113.1', 'x-forwarded-for', '198.51.100.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.example'],
+      { ip: '10.0.0.9', encrypted: false },
+      false,
+    );
+    expect(headers).toEqual(['X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.example', 'X-Forwarded-For', '203.0.113.1, 198.51.100.2, 10.0.0.9']);
+  });
+
+  it('keeps Connection and Upgrade for an upgrade', () => {
+    const { headers } = upstreamRequestHeaders(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Protocol', 'chat'], client, true);
+    expect(headers.slice(0, 6)).toEqual(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Protocol', 'chat']);
+  });
+
+  it.each([
+    [['Content-Length', '12'], true],
+    [['Content-Length', '0'], false],
+    [['Transfer-Encoding', 'chunked'], true],
+    [[], false],
+  ])('sees whether %j has a body', (raw, expected) => {
+    expect(upstreamRequestHeaders(raw, client, false).hasBody).toBe(expected);
+  });
+});
+
+describe('downstreamResponseHeaders', () => {
+  it('drops hop-by-hop headers, keeps repeated ones, and closes the connection while draining', () => {
+    const raw = ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'];
+    expect(downstreamResponseHeaders(raw, false)).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+    expect(downstreamResponseHeaders(raw, true)).toMatchObject({ connection: 'close' });
+  });
+});

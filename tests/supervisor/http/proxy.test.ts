@@ -1,0 +1,106 @@
+// Traffic through the supervisor once ready: headers, streaming bodies, the app's own statuses, WebSockets.
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { applyMigrations } from '../../helpers/migrate.js';
+import { startSupervisor, type SupervisorProcess } from '../../helpers/supervisor-process.js';
+
+let db: TestDatabase;
+let sup: SupervisorProcess;
+
+beforeAll(async () => {
+  db = await createTestDatabase('proxy');
+  await applyMigrations(db.url);
+  sup = await startSupervisor({ env: { DATABASE_URL: db.url } });
+  await sup.waitForPhase('ready');
+});
+afterAll(async () => {
+  await sup.kill();
+  await db.drop();
+});
+
+describe('the proxy', () => {
+  it('adds X-Forwarded-For, -Proto and -Host and keeps the client\'s Host', async () => {
+    const response = await fetch(`${sup.url}/headers`, { headers: { 'x-forwarded-for': '203.0.113.7', 'x-custom': 'kept' } });
+    const headers = (await response.json()) as Record<string, string>;
+    expect(headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-forwarded-host']).toBe(`127.0.0.1:${sup.port}`);
+    expect(headers.host).toBe(`127.0.0.1:${sup.port}`);
+    expect(headers['x-custom']).toBe('kept');
+  });
+
+  it('streams a large request body to the app and its answer back unchanged', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz');
+    const response = await fetch(`${sup.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
+  });
+
+  it('passes the app\'s own 503 through as it is, without retrying', async () => {
+    const response = await fetch(`${sup.url}/status/503`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('x-fixture')).toBe('yes');
+    expect(await response.text()).toBe('from the app');
+  });
+
+  it('answers 502 with Retry-After when the app drops the connection', async () => {
+    const response = await fetch(`${sup.url}/destroy`);
+    expect(response.status).toBe(502);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({ error: { code: 'BAD_GATEWAY' } });
+    expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+  });
+
+  it('tunnels a WebSocket with its subprotocol and echoes messages', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${sup.port}/ws`, ['chat.v2', 'chat.v1']);
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(data.toString()));
+    await once(socket, 'open');
+    expect(socket.protocol).toBe('chat.v2');
+    socket.send('ping through the proxy');
+    const binary = Buffer.from([0, 1, 2, 255]);
+    socket.send(binary);
+    const [echoedBinary] = await new Promise<[Buffer]>((resolve) => {
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) resolve([data as Buffer]);
+      });
+    });
+    expect(echoedBinary.equals(binary)).toBe(true);
+    expect(JSON.parse(messages[0] as string)).toMatchObject({ hello: true, protocol: 'chat.v2', forwardedFor: '127.0.0.1' });
+    expect(messages[1]).toBe('ping through the proxy');
+    socket.close(1000);
+    const [code] = await once(socket, 'close');
+    expect(code).toBe(1000);
+  });
+
+  it('passes on the app\'s refusal of an upgrade', async () => {
+    // The fixture's WebSocket server answers 400 for a path it does not serve.
+    const socket = new WebSocket(`ws://127.0.0.1:${sup.port}/not-a-socket`);
+    socket.on('error', () => {}); // terminate() below reports the handshake it abandons as an error
+    const [, response] = await once(socket, 'unexpected-response');
+    expect(response.statusCode).toBe(400);
+    socket.terminate();
+  });
+
+  it('answers its own health routes without the app', async () => {
+    const live = await fetch(`${sup.url}/health/live`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('cache-control')).toBe('no-store');
+    expect(await live.json()).toEqual({ status: 'pass', phase: 'ready' });
+    const head = await fetch(`${sup.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  });
+
+  it('answers a malformed request with 400 and keeps serving others', async () => {
+    const socket = net.connect(sup.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GARBAGE / HTTP/9.9\r\n\r\n');
+    const [data] = await once(socket, 'data');
+    expect(String(data)).toMatch(/^HTTP\/1\.1 400/);
+    socket.destroy();
+    expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+  });
+});

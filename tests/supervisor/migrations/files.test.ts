@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseMigration, readMigrationFiles } from '../../../supervisor/migrations/files.js';
+
+describe('parseMigration', () => {
+  it('splits up and down sections', () => {
+    const migration = parseMigration('0001_a.sql', '-- a comment\n-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;\n');
+    expect(migration).toMatchObject({ name: '0001_a', up: 'CREATE TABLE a (id int);', down: 'DROP TABLE a;', transactional: true });
+  });
+
+  it('treats a file without markers as the up step', () => {
+    expect(parseMigration('0002_b.sql', 'CREATE TABLE b (id int);')).toMatchObject({ up: 'CREATE TABLE b (id int);', down: undefined });
+  });
+
+  it('reads the no-transaction marker', () => {
+    const migration = parseMigration('0003_c.sql', '-- migrate:no-transaction\n-- migrate:up\nCREATE INDEX CONCURRENTLY c_idx ON c (id);');
+    expect(migration.transactional).toBe(false);
+  });
+
+  it('checksums the content, ignoring CRLF versus LF', () => {
+    const lf = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);\nSELECT 1;\n');
+    const crlf = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);\r\nSELECT 1;\r\n');
+    const changed = parseMigration('0001_a.sql', 'CREATE TABLE a (id bigint);\nSELECT 1;\n');
+    expect(crlf.checksum).toBe(lf.checksum);
+    expect(changed.checksum).not.toBe(lf.checksum);
+  });
+
+  it.each([
+    ['create_table.sql', 'CREATE TABLE x (id int);', /file name must look like/],
+    ['0001_empty.sql', '-- migrate:up\n-- nothing\n-- migrate:down\nDROP TABLE x;', /up section is empty/],
+    ['0001_twice.sql', '-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;', /more than one/],
+    ['0001_stray.sql', 'SELECT 1;\n-- migrate:up\nSELECT 2;', /before the first/],
+  ])('rejects %s', (name, content, message) => {
+    expect(() => parseMigration(name, content)).toThrow(message);
+    expect(() => parseMigration(name, content)).toThrow(expect.objectContaining({ code: 'SUP_ERR_MIGRATION_INVALID' }));
+  });
+});
+
+describe('readMigrationFiles', () => {
+  it('orders by file name, ignores other files and rejects duplicate numbers', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'files-'));
+    try {
+      await writeFile(path.join(dir, '0002_b.sql'), 'SELECT 2;');
+      await writeFile(path.join(dir, '0001_a.sql'), 'SELECT 1;');
+      await writeFile(path.join(dir, 'README.md'), '# notes');
+      expect((await readMigrationFiles(dir)).map((file) => file.name)).toEqual(['0001_a', '0002_b']);
+      await writeFile(path.join(dir, '2_again.sql'), 'SELECT 3;');
+      await expect(readMigrationFiles(dir)).rejects.toThrow(/same number as 0002_b/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which folder it could not read', async () => {
+    await expect(readMigrationFiles('/no/such/dir')).rejects.toMatchObject({ code: 'SUP_ERR_MIGRATION_INVALID', hint: expect.stringContaining('MIGRATIONS_DIR') });
+  });
+});

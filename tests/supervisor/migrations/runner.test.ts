@@ -1,0 +1,103 @@
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
+import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
+import { migrateToLatest } from '../../../supervisor/migrations/runner.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { applyMigrations, MIGRATIONS_DIR } from '../../helpers/migrate.js';
+
+const silent = pino({ level: 'silent' });
+let db: TestDatabase;
+let dir: string;
+
+beforeEach(async () => {
+  db = await createTestDatabase('migrator');
+  dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+});
+afterEach(async () => {
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function migrate(options: { lockWaitTimeoutMs?: number } = {}): Promise<string[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return await migrateToLatest(client, await readMigrationFiles(dir), {
+      logger: silent,
+      lockTimeoutMs: 2_000,
+      statementTimeoutMs: 0,
+      lockWaitTimeoutMs: options.lockWaitTimeoutMs ?? 30_000,
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+describe('migrateToLatest', () => {
+  it('applies the project migrations once and records each with its checksum', async () => {
+    const applied = await applyMigrations(db.url, MIGRATIONS_DIR);
+    expect(applied.length).toBeGreaterThanOrEqual(3);
+    const { rows } = await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations ORDER BY name');
+    expect(rows.map((row) => row.name)).toEqual(applied);
+    expect(rows.every((row) => /^[0-9a-f]{64}$/.test(row.checksum))).toBe(true);
+    expect(await applyMigrations(db.url, MIGRATIONS_DIR)).toEqual([]);
+  });
+
+  it('rolls back a failing multi-statement migration completely and keeps the earlier ones', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    await writeFile(
+      path.join(dir, '0002_broken.sql'),
+      '-- migrate:up\nCREATE TABLE second (id int);\nINSERT INTO second VALUES (1);\nSELECT * FROM no_such_table;\n',
+    );
+    await expect(migrate()).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_FAILED',
+      message: expect.stringMatching(/0002_broken failed at line 4 of 0002_broken\.sql: .*no_such_table/),
+    });
+    const { rows } = await db.query('SELECT name FROM schema_migrations');
+    expect(rows).toEqual([{ name: '0001_first' }]);
+    expect(await db.scalar("SELECT to_regclass('second') AS t")).toBeNull();
+    expect(await db.advisoryLocks()).toBe(0);
+  });
+
+  it('refuses an applied migration whose file changed, naming it', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    await migrate();
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id bigint);');
+    await expect(migrate()).rejects.toMatchObject({ code: 'SUP_ERR_CHECKSUM_MISMATCH', message: expect.stringContaining('0001_first') });
+  });
+
+  it('runs a no-transaction migration outside a transaction', async () => {
+    await writeFile(path.join(dir, '0001_table.sql'), 'CREATE TABLE items (id int);');
+    await writeFile(path.join(dir, '0002_index.sql'), '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);');
+    expect(await migrate()).toEqual(['0001_table', '0002_index']);
+    expect(await db.scalar("SELECT to_regclass('items_id_idx') AS t")).toBe('items_id_idx');
+  });
+
+  it('waits for the lock held by another session and gives up at its deadline', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_ID]);
+    try {
+      await expect(migrate({ lockWaitTimeoutMs: 1_000 })).rejects.toMatchObject({ code: 'SUP_ERR_LOCK_TIMEOUT' });
+      const waiting = migrate();
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_ID]);
+      expect(await waiting).toEqual(['0001_first']);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('applies each migration exactly once when several processes migrate at the same time', async () => {
+    for (let i = 1; i <= 5; i++) await writeFile(path.join(dir, `000${i}_m${i}.sql`), `CREATE TABLE t${i} (id int);`);
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrate()));
+    expect(results.flat().sort()).toEqual(['0001_m1', '0002_m2', '0003_m3', '0004_m4', '0005_m5']);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rows[0]?.n).toBe(5);
+  });
+});
