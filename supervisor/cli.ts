@@ -46,7 +46,7 @@ if (commandLine.kind === 'help') {
     level: config.logLevel,
     format: config.logFormat,
     isProduction: config.isProduction,
-    secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.metricsToken],
+    secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.directUrl, passwordOf(config.directUrl), config.metricsToken],
   });
   // Loaded after the settings are known good, and before anything heavy: main.ts binds the port first.
   const { runSupervisor } = await import('./main.js');

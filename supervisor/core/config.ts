@@ -15,6 +15,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  /** A direct connection for the supervisor's own work when DATABASE_URL goes through a transaction pooler. */
+  readonly directUrl: string | undefined;
   readonly migrationsDir: string;
   readonly requiredTables: readonly string[];
   readonly appCommand: string;
@@ -137,6 +139,11 @@ function readDatabaseUrl(reader: EnvReader, isProduction: boolean): string {
     reader.problems.push(`Expected \`DATABASE_URL\` to be set to a Postgres connection string. ${where}`);
     return '';
   }
+  checkConnectionString(reader, 'DATABASE_URL', value);
+  return value;
+}
+
+function checkConnectionString(reader: EnvReader, name: string, value: string): void {
   let url: URL | undefined;
   try {
     url = new URL(value);
@@ -146,11 +153,26 @@ function readDatabaseUrl(reader: EnvReader, isProduction: boolean): string {
   if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
     // The value itself is never echoed: it may hold a password.
     reader.problems.push(
-      'Expected `DATABASE_URL` to be a connection string like `postgres://user:password@host:5432/database`, ' +
+      `Expected \`${name}\` to be a connection string like \`postgres://user:password@host:5432/database\`, ` +
         'got a value that is not one (not shown: it may hold a password)',
     );
   }
+}
+
+// The supervisor's own connection past a transaction pooler (Prisma's and Supabase's name for it).
+function readDirectUrl(reader: EnvReader): string | undefined {
+  const value = reader.raw('DIRECT_URL');
+  if (value === undefined) return undefined;
+  checkConnectionString(reader, 'DIRECT_URL', value);
+  if (reader.raw('DATABASE_URL') === undefined) {
+    reader.problems.push('Expected `DATABASE_URL` to be set with `DIRECT_URL`: the app connects with the first, the supervisor with the second');
+  }
   return value;
+}
+
+/** The connection string of the supervisor's own work (wait, lock, migrations, checks): DIRECT_URL, else DATABASE_URL. */
+export function ownDatabaseUrl(config: Pick<Config, 'databaseUrl' | 'directUrl'>): string {
+  return config.directUrl ?? config.databaseUrl;
 }
 
 function readEmbeddedDatabase(reader: EnvReader, cwd: string): EmbeddedDatabaseConfig {
@@ -177,6 +199,7 @@ function readRequiredTables(reader: EnvReader): string[] {
 // The settings the supervisor and the migrate CLI share, so that both read them alike.
 function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConfig, 'databaseUrl'> {
   return {
+    directUrl: readDirectUrl(reader),
     migrationsDir: readMigrationsDir(reader, cwd),
     requiredTables: readRequiredTables(reader),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS),
@@ -288,6 +311,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
 export type MigrateConfig = Pick<
   Config,
   | 'databaseUrl'
+  | 'directUrl'
   | 'migrationsDir'
   | 'requiredTables'
   | 'logLevel'
