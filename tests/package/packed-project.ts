@@ -40,10 +40,13 @@ export interface PackedTarball {
   readonly durationMs: number;
 }
 
-/** `npm pack` in supervisor/ (its prepack builds), the tarball written to `destination`. */
+/**
+ * `npm pack` in supervisor/, the tarball written to `destination`. Without its prepack build: `npm test` has
+ * just built supervisor/dist, which other test files run at the same time and a rebuild would replace.
+ */
 export async function packSupervisor(destination: string): Promise<PackedTarball> {
   const startedAt = performance.now();
-  const { stdout } = await run('npm', ['pack', '--pack-destination', destination, '--json'], {
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', destination, '--json'], {
     cwd: SUPERVISOR_DIR,
     env: userEnv(),
     timeout: 180_000,
