@@ -10,7 +10,7 @@ import { formatStatus, formatVerify, readStatus, verifyDatabase } from './report
 import type { CommandName, CommandOptions } from './usage.js';
 import {
   type MigrationRunOptions,
-  applyPending,
+  adoptAndApply,
   baselineTo,
   inspectMigrations,
   revertMigrations,
@@ -69,17 +69,12 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
   },
 
   async up(context, { to }) {
-    const { client, files, sequelizeMap, logger } = context;
+    const { client, files, sequelizeMap } = context;
     const options = runOptions(context);
-    const { adopted, applied, pending } = await withMigrationLock(client, options, async () => {
-      const adoption = await adoptSequelizeHistory(client, files, sequelizeMap, logger);
-      const names = await applyPending(client, files, { ...options, to });
-      return {
-        adopted: adoption.adopt.map((file) => file.name),
-        applied: names,
-        pending: inspectMigrations(files, await readHistory(client)).pending.map((file) => file.name),
-      };
-    });
+    const { adopted, applied, pending } = await withMigrationLock(client, options, async () => ({
+      ...(await adoptAndApply(client, files, { ...options, sequelizeMap, to })),
+      pending: inspectMigrations(files, await readHistory(client)).pending.map((file) => file.name),
+    }));
     const done = [...listed('Adopted from SequelizeMeta (not run)', adopted), ...listed('Applied', applied)];
     return {
       exitCode: ExitCodes.OK,

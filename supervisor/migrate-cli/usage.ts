@@ -39,8 +39,8 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: 'applied migrations (when, how long, checksum ok?) and pending ones',
     description:
       'Lists every applied migration with the time it was applied, how long it took and whether its file\n' +
-      'still has the recorded checksum, then the pending ones (marked when SequelizeMeta accounts for them).\n' +
-      'Changes nothing and takes no lock.',
+      'still has the recorded checksum, then the pending ones (marked when SequelizeMeta accounts for them,\n' +
+      'or when they sort before the last applied one, which `up` refuses). Changes nothing and takes no lock.',
     options: { json: JSON_OPTION },
   },
   verify: {
@@ -57,7 +57,8 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: 'apply pending migrations (adopting sequelize-cli history first)',
     description:
       'Takes the migration lock, adopts the history in SequelizeMeta when sequelize-map.json maps it, then\n' +
-      'applies the pending migrations in file order, each in its own transaction with its history row.',
+      'applies the pending migrations in file order, each in its own transaction with its history row.\n' +
+      'Refuses, before anything, a new file that sorts before the last applied migration.',
     options: { to: { type: 'string', label: '--to NAME', description: 'stop after this migration (it is applied)' } },
   },
   down: {

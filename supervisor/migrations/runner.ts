@@ -23,9 +23,14 @@ export interface MigrationPlan {
   readonly unknown: readonly AppliedMigration[];
 }
 
-/** The plan plus the applied files whose checksum changed, for reports that list problems instead of stopping. */
+/** The plan plus what stops a migration run, for reports that list problems instead of stopping. */
 export interface MigrationInspection extends MigrationPlan {
+  /** Applied migrations whose file changed since. */
   readonly changed: readonly MigrationFile[];
+  /** The greatest name in the history, compared as files are sorted (not in the database's collation); undefined when empty. */
+  readonly lastApplied: string | undefined;
+  /** Pending files that sort before `lastApplied`: applying them now would run them out of order. */
+  readonly outOfOrder: readonly MigrationFile[];
 }
 
 export interface MigrationRunOptions {
@@ -55,14 +60,18 @@ type Direction = 'up' | 'down';
 export function inspectMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationInspection {
   const appliedByName = new Map(history.map((row) => [row.name, row]));
   const fileNames = new Set(files.map((file) => file.name));
+  const lastApplied = history.reduce<string | undefined>((last, row) => (last === undefined || row.name > last ? row.name : last), undefined);
+  const pending = files.filter((file) => !appliedByName.has(file.name));
   return {
     applied: history,
-    pending: files.filter((file) => !appliedByName.has(file.name)),
+    pending,
     unknown: history.filter((row) => !fileNames.has(row.name)),
     changed: files.filter((file) => {
       const row = appliedByName.get(file.name);
       return row !== undefined && row.checksum !== file.checksum;
     }),
+    lastApplied,
+    outOfOrder: lastApplied === undefined ? [] : pending.filter((file) => file.name < lastApplied),
   };
 }
 
@@ -75,10 +84,30 @@ export function checksumMismatch(changed: readonly MigrationFile[]): SupervisorE
   );
 }
 
-/** Compares history and files; an applied file whose checksum changed stops everything. */
+/**
+ * The refusal of new files that sort before the last applied migration (node-pg-migrate's `checkOrder`, Flyway's
+ * `outOfOrder=false`): run now, they would run after migrations that were written to follow them.
+ */
+export function migrationsOutOfOrder(outOfOrder: readonly MigrationFile[], lastApplied: string): SupervisorError {
+  const many = outOfOrder.length > 1;
+  const names = outOfOrder.map((file) => `${file.name}.sql`).join(', ');
+  return new SupervisorError(
+    ErrorCodes.MIGRATION_OUT_OF_ORDER,
+    `New migration${many ? 's' : ''} ${names} ${many ? 'sort' : 'sorts'} before ${lastApplied}, the last applied migration: ` +
+      `${many ? 'they' : 'it'} would run out of order.`,
+    {
+      hint:
+        `Rename ${many ? 'each' : 'it'} to sort after ${lastApplied} (give it the next number, as \`migrate create\` does), ` +
+        'or, on a development database, first revert the applied migrations that sort after it with `migrate down`.',
+    },
+  );
+}
+
+/** Compares history and files; an applied file whose checksum changed, or a new one out of order, stops everything. */
 export function planMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
-  const { changed, ...plan } = inspectMigrations(files, history);
+  const { changed, lastApplied, outOfOrder, ...plan } = inspectMigrations(files, history);
   if (changed.length > 0) throw checksumMismatch(changed);
+  if (lastApplied !== undefined && outOfOrder.length > 0) throw migrationsOutOfOrder(outOfOrder, lastApplied);
   return plan;
 }
 
@@ -238,7 +267,9 @@ export async function revertMigrations(
   options: MigrationRunOptions,
 ): Promise<string[]> {
   const history = await readHistory(client);
-  planMigrations(files, history);
+  // A new file out of order does not stop a revert: reverting what follows it is one way to put it in order.
+  const { changed } = inspectMigrations(files, history);
+  if (changed.length > 0) throw checksumMismatch(changed);
   const applied = history.map((row) => row.name);
   let names: string[];
   if ('to' in target) {
@@ -291,16 +322,26 @@ export async function withMigrationLock<T>(client: Queryable, options: Migration
 }
 
 /**
- * Takes the lock, adopts sequelize-cli's history when there is one, re-reads the history (another
- * instance may have migrated meanwhile) and applies what is pending. Returns the names applied.
+ * Re-reads the history (another instance may have migrated meanwhile) and refuses a changed or out-of-order
+ * file before recording anything, then adopts sequelize-cli's history when there is one and applies what is
+ * pending (up to and including `to`). The caller holds the migration lock.
  */
+export async function adoptAndApply(
+  client: Queryable,
+  files: readonly MigrationFile[],
+  options: MigrationRunOptions & { readonly sequelizeMap?: SequelizeMap; readonly to?: string },
+): Promise<{ adopted: string[]; applied: string[] }> {
+  planMigrations(files, await readHistory(client));
+  const adoption = await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger);
+  const applied = await applyPending(client, files, options);
+  return { adopted: adoption.adopt.map((file) => file.name), applied };
+}
+
+/** Takes the lock and brings the database up to date (see `adoptAndApply`). Returns the names applied. */
 export async function migrateToLatest(
   client: Queryable,
   files: readonly MigrationFile[],
   options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
 ): Promise<string[]> {
-  return withMigrationLock(client, options, async () => {
-    await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger);
-    return applyPending(client, files, options);
-  });
+  return withMigrationLock(client, options, async () => (await adoptAndApply(client, files, options)).applied);
 }

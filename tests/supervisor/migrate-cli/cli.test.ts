@@ -178,6 +178,58 @@ describe('migrate CLI: status and verify', () => {
   });
 });
 
+describe('migrate CLI: a new migration ordered before applied ones', () => {
+  const OUT_OF_ORDER = 'New migration 0002_second.sql sorts before 0003_third, the last applied migration: it would run out of order.';
+
+  // 0001 and 0003 applied; then 0002 arrives (a branch merged late) with 0004 after it.
+  beforeEach(async () => {
+    await rm(path.join(dir, '0002_second.sql'));
+    expect((await cli(['up'])).stdout).toBe('Applied: 0001_first, 0003_third\n');
+    await writeFile(path.join(dir, '0002_second.sql'), FILES['0002_second.sql']!);
+    await writeFile(path.join(dir, '0004_fourth.sql'), 'CREATE TABLE fourth (id int);');
+  });
+
+  it('up refuses it before running anything, naming the file and the last applied migration, with a hint', async () => {
+    const run = await cli(['up']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`SUP_ERR_MIGRATION_OUT_OF_ORDER: ${OUT_OF_ORDER}\nRename it to sort after 0003_third`);
+    expect(await history()).toEqual(['0001_first', '0003_third']);
+    expect(await tables()).toEqual(['first', 'third']);
+    expect(await db.advisoryLocks()).toBe(0);
+  });
+
+  it('status marks it and says why up refuses it; verify lists it as a problem', async () => {
+    const json = await cli(['status', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      pending: [{ name: '0002_second', outOfOrder: true }, { name: '0004_fourth' }],
+      outOfOrder: { code: 'SUP_ERR_MIGRATION_OUT_OF_ORDER', message: OUT_OF_ORDER },
+    });
+    const human = await cli(['status']);
+    expect(human.stdout).toMatch(/^out-of-order {2}0002_second$/m);
+    expect(human.stdout).toMatch(/^pending {7}0004_fourth$/m);
+    expect(human.stdout).toContain('2 applied, 2 pending (1 out of order)');
+    expect(human.stdout).toContain(`SUP_ERR_MIGRATION_OUT_OF_ORDER: ${OUT_OF_ORDER}`);
+
+    const verify = await cli(['verify', '--json'], { REQUIRED_TABLES: 'first' });
+    expect(verify.code).toBe(2);
+    expect(JSON.parse(verify.stdout)).toMatchObject({
+      ok: false,
+      pending: ['0002_second', '0004_fourth'],
+      outOfOrder: ['0002_second'],
+      problems: [
+        { code: 'SUP_ERR_SCHEMA_INVALID', message: 'pending migrations: 0002_second, 0004_fourth' },
+        { code: 'SUP_ERR_MIGRATION_OUT_OF_ORDER', message: OUT_OF_ORDER },
+      ],
+    });
+  });
+
+  it('down still reverts what follows it, after which up runs everything in order', async () => {
+    expect((await cli(['down'])).stdout).toBe('Reverted: 0003_third\n');
+    expect((await cli(['up'])).stdout).toBe('Applied: 0002_second, 0003_third, 0004_fourth\n');
+  });
+});
+
 describe('migrate CLI: up, down, baseline, create', () => {
   it('up applies what is pending (up to --to NAME), reports it, and finds nothing the second time', async () => {
     const partial = await cli(['up', '--to', '0002_second.sql']);

@@ -71,6 +71,29 @@ describe('migrateToLatest', () => {
     await expect(migrate()).rejects.toMatchObject({ code: 'SUP_ERR_CHECKSUM_MISMATCH', message: expect.stringContaining('0001_first') });
   });
 
+  it('refuses a new file that sorts before the last applied migration, naming both, before running anything', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    await writeFile(path.join(dir, '0003_third.sql'), 'CREATE TABLE third (id int);');
+    expect(await migrate()).toEqual(['0001_first', '0003_third']);
+    // A branch merged late brings 0002; 0004 is in order but must not run either.
+    await writeFile(path.join(dir, '0002_second.sql'), 'CREATE TABLE second (id int);');
+    await writeFile(path.join(dir, '0004_fourth.sql'), 'CREATE TABLE fourth (id int);');
+
+    await expect(migrate()).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_OUT_OF_ORDER',
+      message: 'New migration 0002_second.sql sorts before 0003_third, the last applied migration: it would run out of order.',
+      hint: expect.stringMatching(/^Rename it to sort after 0003_third/),
+    });
+    const { rows } = await db.query('SELECT name FROM schema_migrations ORDER BY name');
+    expect(rows).toEqual([{ name: '0001_first' }, { name: '0003_third' }]);
+    expect(await db.scalar("SELECT to_regclass('second')::text || to_regclass('fourth')::text AS t")).toBeNull();
+    expect(await db.advisoryLocks()).toBe(0);
+
+    await rm(path.join(dir, '0002_second.sql'));
+    await writeFile(path.join(dir, '0005_second.sql'), 'CREATE TABLE second (id int);');
+    expect(await migrate()).toEqual(['0004_fourth', '0005_second']);
+  });
+
   it('runs a no-transaction migration outside a transaction', async () => {
     await writeFile(path.join(dir, '0001_table.sql'), 'CREATE TABLE items (id int);');
     await writeFile(path.join(dir, '0002_index.sql'), '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);');
