@@ -20,6 +20,8 @@ export interface ChildAppOptions {
   readonly stopTimeoutMs: number;
   /** Added to the supervisor's own environment (DATABASE_URL and the like); `undefined` removes a variable. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on shutdown: no process is spawned once it is (one already running is stopped with `stop`). */
+  readonly signal: AbortSignal;
   readonly logging: Logging;
   readonly logger: Logger;
 }
@@ -34,7 +36,10 @@ export interface ChildApp {
   /** The private port while a process runs. */
   readonly port: number | undefined;
   readonly pid: number | undefined;
-  /** Spawns the app and resolves once its health path answers 200; rejects with SUP_ERR_APP_*. */
+  /**
+   * Spawns the app and resolves once its health path answers 200; rejects with SUP_ERR_APP_*, or with the
+   * signal's reason, spawning nothing, once `signal` is aborted.
+   */
   start(): Promise<void>;
   /** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once it is gone. */
   stop(): Promise<void>;
@@ -113,6 +118,8 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
 
   async function start(): Promise<void> {
     const port = await freePort();
+    // Nothing is awaited between this check and the spawn, so a stop() after the abort finds every process.
+    options.signal.throwIfAborted();
     const subprocess = execa(process.execPath, [GUARD_PATH, execWhenSimple(options.command)], {
       env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       ipc: true,

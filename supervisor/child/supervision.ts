@@ -12,7 +12,7 @@ export interface AppSupervisionOptions {
   readonly config: Config;
   readonly phases: PhaseMachine;
   readonly logging: Logging;
-  /** Aborted on shutdown: no more restarts. */
+  /** Aborted on shutdown (or a failed start): no more restarts, and no app is spawned after it. */
   readonly signal: AbortSignal;
   /** Called when the app cannot be kept running (crash loop, start timeout). */
   readonly onGiveUp: (error: unknown) => void;
@@ -35,6 +35,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     stopTimeoutMs: config.appStopTimeoutMs,
     // The metrics token is the supervisor's secret, not the app's.
     env: { DATABASE_URL: config.databaseUrl, METRICS_TOKEN: undefined },
+    signal,
     logging: options.logging,
     logger: options.logging.logger.child({ module: 'child-app' }),
   });

@@ -1,10 +1,48 @@
 // The app as a child process: output in the log, restarts after a crash, giving up on a crash loop, no orphans.
-import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChildApp } from '../../../supervisor/child/child-app.js';
+import { createLogging } from '../../../supervisor/core/logger.js';
 import { useSupervisorFixture } from '../../helpers/supervisor-fixture.js';
-import { eventually, healthOf, isAlive, type SupervisorProcess } from '../../helpers/supervisor-process.js';
+import { eventually, FIXTURE_APP, healthOf, isAlive, type SupervisorProcess } from '../../helpers/supervisor-process.js';
 
 const fixture = useSupervisorFixture('child');
 const supervisor = (env: Record<string, string> = {}): Promise<SupervisorProcess> => fixture.start(env);
+
+// The compiled module, as the supervisor runs it: the guard it spawns (child-guard.js) exists only there.
+const CHILD_APP_MODULE = new URL('../../../supervisor/dist/child/child-app.js', import.meta.url).href;
+const { createChildApp } = (await import(CHILD_APP_MODULE)) as typeof import('../../../supervisor/child/child-app.js');
+
+// A child app run inside the test process, its log entries collected; stopped after the test.
+const started: ChildApp[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((app) => app.stop()));
+});
+
+async function childApp(signal: AbortSignal): Promise<{ app: ChildApp; events: (event: string) => Record<string, unknown>[] }> {
+  const lines: string[] = [];
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logging = await createLogging({ level: 'info', format: 'json', isProduction: false, secrets: [], output });
+  const app = createChildApp({
+    command: `node ${FIXTURE_APP}`,
+    healthPath: '/health',
+    startTimeoutMs: 30_000,
+    stopTimeoutMs: 5_000,
+    env: {},
+    signal,
+    logging,
+    logger: logging.logger.child({ module: 'child-app' }),
+  });
+  started.push(app);
+  const events = (event: string): Record<string, unknown>[] =>
+    lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === event);
+  return { app, events };
+}
 
 async function appPid(sup: SupervisorProcess, nth = 1): Promise<number> {
   await eventually(() => (sup.entries().filter((entry) => entry.event === 'app_ready').length >= nth ? true : undefined));
@@ -93,5 +131,17 @@ describe('the child app', () => {
     const response = await fetch(`${sup.url}/status/200`);
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
+  });
+});
+
+describe('the child app in process', () => {
+  it('spawns nothing once its signal is aborted, even while start() is choosing a port', async () => {
+    const shutdown = new AbortController();
+    const { app, events } = await childApp(shutdown.signal);
+    const starting = app.start();
+    shutdown.abort(); // start() is past its first await: the port is being chosen
+    await expect(starting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(events('app_spawn')).toEqual([]);
+    expect(app.pid).toBeUndefined();
   });
 });
