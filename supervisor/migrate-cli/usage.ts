@@ -69,7 +69,7 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       '`-- migrate:down` section in its own transaction with the deletion of its history row.\n' +
       'Refuses, before reverting anything, when one of them has no down section or no file.',
     options: {
-      step: { type: 'string', label: '--step N', description: 'revert the N most recent migrations (default 1)' },
+      step: { type: 'string', label: '--step N', description: 'revert the N most recently applied migrations (default 1)' },
       to: { type: 'string', label: '--to NAME', description: 'revert every migration applied after NAME (NAME stays)' },
     },
   },

@@ -21,11 +21,17 @@ export async function ensureHistoryTable(client: Queryable): Promise<void> {
     )`);
 }
 
-/** The history in name order; empty when the table does not exist yet (a fresh database). */
-export async function readHistory(client: Queryable): Promise<AppliedMigration[]> {
+/**
+ * `name`: as the files run (compared like JavaScript sorts them, not in the database's collation).
+ * `applied`: as they were applied, rows recorded together (baseline, adoption) by name: what `down` reverts newest first.
+ */
+export type HistoryOrder = 'name' | 'applied';
+
+/** The history in the given order; empty when the table does not exist yet (a fresh database). */
+export async function readHistory(client: Queryable, order: HistoryOrder = 'name'): Promise<AppliedMigration[]> {
   try {
     const { rows } = await client.query<{ name: string; checksum: string; applied_at: Date; duration_ms: number }>(
-      'SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY name',
+      `SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY ${order === 'applied' ? 'applied_at, ' : ''}name COLLATE "C"`,
     );
     return rows.map((row) => ({
       name: row.name,

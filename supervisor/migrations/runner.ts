@@ -266,7 +266,8 @@ export async function revertMigrations(
   target: RevertTarget,
   options: MigrationRunOptions,
 ): Promise<string[]> {
-  const history = await readHistory(client);
+  // Newest first means the most recently applied, whatever the names: a file applied late is reverted first.
+  const history = await readHistory(client, 'applied');
   // A new file out of order does not stop a revert: reverting what follows it is one way to put it in order.
   const { changed } = inspectMigrations(files, history);
   if (changed.length > 0) throw checksumMismatch(changed);

@@ -281,6 +281,28 @@ describe('migrate CLI: up, down, baseline, create', () => {
     expect(notApplied.stderr).toContain('SUP_ERR_MIGRATION_NOT_FOUND: 0004_fourth is not an applied migration');
   });
 
+  it('down reverts by the time applied, not by name: the default and --step N the most recent, --to NAME those applied after it', async () => {
+    expect((await cli(['up'])).code).toBe(0);
+    // 0002 applied last, as on a database that ran a late-merged file before such files were refused.
+    const applyLast = (name: string) => db.query("UPDATE schema_migrations SET applied_at = now() + interval '1 hour' WHERE name = $1", [name]);
+    await applyLast('0002_second');
+
+    expect((await cli(['down'])).stdout).toBe('Reverted: 0002_second\n');
+    expect(await history()).toEqual(['0001_first', '0003_third']);
+    expect(await tables()).toEqual(['first', 'third']);
+
+    expect((await cli(['down'])).stdout).toBe('Reverted: 0003_third\n');
+    expect((await cli(['up'])).stdout).toBe('Applied: 0002_second, 0003_third\n');
+    await applyLast('0002_second');
+    expect((await cli(['down', '--step', '2'])).stdout).toBe('Reverted: 0002_second, 0003_third\n');
+    expect(await tables()).toEqual(['first']);
+
+    expect((await cli(['up'])).code).toBe(0);
+    await applyLast('0002_second');
+    expect((await cli(['down', '--to', '0003_third'])).stdout).toBe('Reverted: 0002_second\n');
+    expect(await history()).toEqual(['0001_first', '0003_third']);
+  });
+
   it('down refuses, changing nothing, when a migration to revert has no down section', async () => {
     await writeFile(path.join(dir, '0002_second.sql'), 'CREATE TABLE second (id int);');
     expect((await cli(['up'])).code).toBe(0);
