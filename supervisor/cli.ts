@@ -46,6 +46,7 @@ if (commandLine.kind === 'help') {
     level: config.logLevel,
     format: config.logFormat,
     isProduction: config.isProduction,
+    processWarnings: true,
     secrets: [config.databaseUrl, passwordOf(config.databaseUrl), config.directUrl, passwordOf(config.directUrl), config.metricsToken],
   });
   // Loaded after the settings are known good, and before anything heavy: main.ts binds the port first.

@@ -1,5 +1,6 @@
 // The only module that reads process.env: validates everything up front and returns one frozen object.
 // A flag (`--port 8080`) wins over its variable (`PORT`); the defaults live in settings.ts.
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type LevelWithSilent } from 'pino';
 import { ErrorCodes, SupervisorError } from './errors.js';
@@ -156,6 +157,25 @@ function checkConnectionString(reader: EnvReader, name: string, value: string): 
       `Expected \`${name}\` to be a connection string like \`postgres://user:password@host:5432/database\`, ` +
         'got a value that is not one (not shown: it may hold a password)',
     );
+  }
+  if (url) checkTlsFiles(reader, name, url);
+}
+
+// pg reads sslrootcert, sslcert and sslkey (relative to the working directory) when it parses the
+// connection string: a file it cannot read is a setting to fix, named with its path (not a secret).
+function checkTlsFiles(reader: EnvReader, name: string, url: URL): void {
+  for (const parameter of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = url.searchParams.get(parameter);
+    if (!file) continue;
+    let why: string | undefined;
+    try {
+      accessSync(file, constants.R_OK);
+      if (!statSync(file).isFile()) why = 'not a file';
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      why = code === 'ENOENT' ? 'no such file' : code;
+    }
+    if (why) reader.problems.push(`Expected \`${parameter}\` in \`${name}\` to name a file that can be read, got \`${file}\` (${why})`);
   }
 }
 

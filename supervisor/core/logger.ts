@@ -12,6 +12,12 @@ export interface LoggingOptions {
   readonly secrets: readonly (string | undefined)[];
   /** @default process.stdout */
   readonly output?: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Log the process's warnings (pg's seven-line one about sslmode, deprecations) as `node_warning` entries
+   * instead of Node's print to stderr, outside the log. For the process's own root logger only.
+   * @default false
+   */
+  readonly processWarnings?: boolean;
 }
 
 /** The root logger plus a way to pass through lines that are already pino JSON (the child's). */
@@ -24,6 +30,21 @@ export interface Logging {
 function usePretty(options: LoggingOptions, output: { isTTY?: boolean }): boolean {
   if (options.format === 'auto') return !options.isProduction && output.isTTY === true;
   return options.format === 'pretty';
+}
+
+// Node's own listener prints each warning to stderr: the listeners present (in the CLI, only Node's) are
+// replaced by one log entry per warning, its first line as `msg`. Without Node's listener (`--no-warnings`,
+// NODE_NO_WARNINGS=1) warnings stay silenced, as asked.
+function logProcessWarnings(logger: Logger): void {
+  const printers = process.listeners('warning');
+  if (printers.length === 0) return;
+  for (const printer of printers) process.removeListener('warning', printer);
+  process.on('warning', (warning: Error & { code?: string }) => {
+    logger.warn(
+      { event: 'node_warning', warning: { name: warning.name, code: warning.code, message: warning.message } },
+      `${warning.name}: ${warning.message.split('\n', 1)[0]}`,
+    );
+  });
 }
 
 export async function createLogging(options: LoggingOptions): Promise<Logging> {
@@ -47,6 +68,7 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
     destination,
   );
 
+  if (options.processWarnings) logProcessWarnings(logger);
   return {
     logger,
     writeJsonLine: (line) => destination.write(`${line}\n`),

@@ -3,6 +3,7 @@ import pg from 'pg';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { connectionOptions, describeTarget } from './connection.js';
+import { tlsFailure } from './tls.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 
 export interface DatabaseWaitOptions {
@@ -20,17 +21,14 @@ export interface DatabaseWaitOptions {
   readonly signal?: AbortSignal;
 }
 
-const TLS_ERROR_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** Turns errors that no retry can fix into a SupervisorError that says what to change; undefined otherwise. */
-export function permanentFailure(error: unknown, databaseUrl: string): SupervisorError | undefined {
+/**
+ * Turns errors that no retry can fix into a SupervisorError that says what to change; undefined otherwise.
+ * `variable` names the setting that holds `databaseUrl`, for the hints.
+ */
+export function permanentFailure(error: unknown, databaseUrl: string, variable = 'DATABASE_URL'): SupervisorError | undefined {
+  // First: a server that requires TLS refuses a plain connection with 28000, the code of a refused user.
+  const tls = tlsFailure(error, databaseUrl, variable);
+  if (tls) return tls;
   const { code, message = '' } = error as { code?: string; message?: string };
   const target = describeTarget(databaseUrl);
   if (code === '28P01' || code === '28000') {
@@ -39,20 +37,14 @@ export function permanentFailure(error: unknown, databaseUrl: string): Superviso
       `Postgres at ${target.host} refused user "${target.user}": ${message}`,
       {
         cause: error,
-        hint: 'Check the user and password in DATABASE_URL (on Render, link it with fromDatabase so it stays current).',
+        hint: `Check the user and password in ${variable} (on Render, link it with fromDatabase so it stays current).`,
       },
     );
   }
   if (code === '3D000') {
     return new SupervisorError(ErrorCodes.DB_NOT_FOUND, `Database "${target.database}" does not exist on ${target.host}`, {
       cause: error,
-      hint: 'Create the database or fix its name at the end of DATABASE_URL.',
-    });
-  }
-  if ((code && TLS_ERROR_CODES.has(code)) || /\bSSL\b|\bTLS\b|certificate/i.test(message)) {
-    return new SupervisorError(ErrorCodes.DB_TLS_FAILED, `TLS with Postgres at ${target.host} failed: ${message}`, {
-      cause: error,
-      hint: 'Use the sslmode your server supports in DATABASE_URL (e.g. sslmode=require for an external URL, none for an internal one).',
+      hint: `Create the database or fix its name at the end of ${variable}.`,
     });
   }
   return undefined;
