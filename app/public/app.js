@@ -97,6 +97,7 @@ function renderTask(task) {
 
 function renderColumn(column) {
   const section = $('#column-template').content.firstElementChild.cloneNode(true);
+  section.dataset.id = String(column.id);
   $('h3', section).textContent = column.title;
   $('.delete-column', section).addEventListener('click', () => {
     if (column.tasks.length === 0 || document.defaultView.confirm(`Delete “${column.title}” and its ${column.tasks.length} tasks?`)) {
@@ -132,15 +133,48 @@ function renderColumn(column) {
     act(async () => {
       await api('POST', '/api/kanban/tasks', { columnId: column.id, title });
       form.reset();
+      // A live update may have redrawn the form while the request ran, keeping this title as a draft.
+      const current = taskInput(column.id);
+      if (current?.value === title) current.value = '';
       reloadBoardSoon();
     });
   });
   return section;
 }
 
+// The "New task" input of a column as it is on the page now.
+function taskInput(columnId) {
+  const section = $(`.column[data-id="${columnId}"]`, boardEl);
+  return section ? field($('.new-task', section), 'title') : undefined;
+}
+
+// What is typed in each column's "New task" input, and where the cursor is, so that a redraw keeps them.
+function taskDrafts() {
+  return [...boardEl.querySelectorAll('.column')].map((section) => {
+    const input = taskInput(section.dataset.id);
+    const focused = input === document.activeElement;
+    return { columnId: section.dataset.id, value: input.value, focused, selection: [input.selectionStart, input.selectionEnd] };
+  });
+}
+
+function restoreTaskDrafts(drafts) {
+  for (const draft of drafts) {
+    const input = taskInput(draft.columnId);
+    if (!input) continue;
+    input.value = draft.value;
+    if (draft.focused) {
+      input.focus();
+      input.setSelectionRange(...draft.selection);
+    }
+  }
+}
+
 async function loadBoard() {
   const board = await api('GET', '/api/kanban/columns');
+  // Changes made by others redraw the board too: what someone is typing in it must survive that.
+  const drafts = taskDrafts();
   boardEl.replaceChildren(...board.map(renderColumn));
+  restoreTaskDrafts(drafts);
   if (board.length === 0) boardEl.append(element('p', 'meta', 'No columns yet: add one below.'));
 }
 

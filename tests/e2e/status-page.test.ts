@@ -1,33 +1,18 @@
 // The status page in a real headless Chromium: a deploy watched from a browser tab, from an unreachable
 // database through a migration to the app's own page, with no reload but the page's own.
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, saveScreenshot } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { freePort } from '../../supervisor/free-port.js';
+import { freePort } from '../../supervisor/core/free-port.js';
 import { healthOf, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { createDelayedForwarder, type DelayedForwarder } from '../helpers/tcp-forwarder.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialing out, and a closed network refuses it.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-// Screenshots to look at after a run; the folder ignores itself in git.
-const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 // Three page reloads (5 s apart) and a start leave room within this.
 const STEP_TIMEOUT_MS = 30_000;
 
@@ -36,23 +21,9 @@ let db: TestDatabase;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}; this test drives a real browser. ` +
-        'Install it with `apt-get install chromium` (Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium binary.',
-    );
-  }
-  await mkdir(ARTIFACTS, { recursive: true });
-  await writeFile(path.join(ARTIFACTS, '.gitignore'), '*\n');
-  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'chromium-profile-'));
-  cleanups.push(() => rm(userDataDir, { recursive: true, force: true }));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 960, height: 640 },
-  });
-  cleanups.push(() => browser.close());
+  const chromium = await launchBrowser();
+  cleanups.push(() => chromium.close());
+  browser = await chromium.newContext({ viewport: { width: 960, height: 640 } });
   db = await createTestDatabase('status_page');
   cleanups.push(() => db.drop());
 });
@@ -81,7 +52,7 @@ async function holdGate(url: string): Promise<pg.Client> {
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `status-page-${name}.png`), fullPage: true });
+  await saveScreenshot(page, `status-page-${name}`);
 }
 
 describe('the status page in a browser', () => {
