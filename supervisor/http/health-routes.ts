@@ -1,4 +1,5 @@
 // /health (readiness) and /health/live (liveness) in the IETF health-check draft's format.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { CheckName, PhaseMachine, PhaseSnapshot } from '../core/phases.js';
 import { HEALTH_PATH, LIVENESS_PATH } from './own-paths.js';
@@ -57,4 +58,11 @@ export function registerHealthRoutes(app: FastifyInstance, phases: PhaseMachine,
       .header('cache-control', 'no-store')
       .send({ status: failed ? 'fail' : 'pass', phase: phases.phase });
   });
+}
+
+/** 503 on plain node:http for either endpoint, when Fastify could not load (the start fails with it). */
+export function sendHealthUnavailable(req: IncomingMessage, res: ServerResponse, snapshot: PhaseSnapshot, releaseId?: string): void {
+  const body = JSON.stringify({ ...readinessReport(snapshot, releaseId).body, status: 'fail' });
+  res.writeHead(503, { 'content-type': HEALTH_CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }

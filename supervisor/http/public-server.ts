@@ -1,13 +1,15 @@
 // The public HTTP server: the supervisor's own routes on Fastify, every other request to the proxy.
 // The port is bound on plain node:http first and Fastify loads right after: its import is the slowest
 // part of starting, and the platform wants the port open at once. Requests for the supervisor's own
-// routes that arrive in that moment wait for it rather than being refused.
+// routes that arrive in that moment wait for it rather than being refused; should it fail to load, they
+// get 503 and the start fails (main.ts, through `routesLoaded`).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { registerHealthRoutes } from './health-routes.js';
+import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { registerHealthRoutes, sendHealthUnavailable } from './health-routes.js';
 import { METRICS_PATH, ownPathOf } from './own-paths.js';
 import type { PhaseMachine } from '../core/phases.js';
 import { rejectUpgrade, type Proxy } from './proxy.js';
@@ -40,7 +42,7 @@ export interface PublicServer {
   readonly server: http.Server;
   /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). Fastify goes on loading after it. */
   listen(port: number, host: string): Promise<void>;
-  /** Settles once the supervisor's own routes can answer (rejects if Fastify could not load). */
+  /** Settles once the supervisor's own routes can answer; rejects (SUP_ERR_UNEXPECTED) if Fastify could not load. */
   routesLoaded(): Promise<void>;
   close(): Promise<void>;
 }
@@ -70,7 +72,27 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
 
 export function createPublicServer(options: PublicServerOptions): PublicServer {
   const { proxy, logger, limits, metricsHandler } = options;
-  let ownRoutes: Promise<Handler> | undefined;
+  // From listen() on: Fastify's handler for the own routes once loaded, undefined if it could not load.
+  let ownRoutes: Promise<Handler | undefined> | undefined;
+  let loadFailure: SupervisorError | undefined;
+
+  function startLoadingOwnRoutes(): void {
+    ownRoutes = loadOwnRoutes(options, server).catch((error: unknown) => {
+      loadFailure = new SupervisorError(ErrorCodes.UNEXPECTED, `The supervisor's own routes could not load: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'Install the dependencies of health-gate again (npm ci): Fastify is one of them.',
+      });
+      return undefined;
+    });
+  }
+
+  function answerOwnRoute(req: IncomingMessage, res: ServerResponse): void {
+    void ownRoutes?.then((handler) => {
+      if (handler) handler(req, res);
+      else sendHealthUnavailable(req, res, options.phases.snapshot(), options.releaseId);
+    });
+  }
+
   const server = http.createServer(
     {
       headersTimeout: limits.httpHeadersTimeoutMs,
@@ -83,7 +105,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
       if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res);
       if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
       withCanonicalPath(req, ownPath);
-      void ownRoutes?.then((handler) => handler(req, res));
+      answerOwnRoute(req, res);
     },
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -115,7 +137,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
-          ownRoutes = loadOwnRoutes(options, server);
+          startLoadingOwnRoutes();
           resolve();
         });
       });
@@ -123,6 +145,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     },
     routesLoaded: async () => {
       await ownRoutes;
+      if (loadFailure) throw loadFailure;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
