@@ -2,7 +2,7 @@
 import type { AppSupervision } from './child/supervision.js';
 import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './core/config.js';
 import type { EmbeddedDatabase } from './database/embedded.js';
-import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError } from './core/errors.js';
+import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError, type ErrorCode } from './core/errors.js';
 import type { Logging } from './core/logger.js';
 import { createMetrics, metricsEnabled } from './operations/metrics.js';
 import { createPhaseMachine } from './core/phases.js';
@@ -23,6 +23,12 @@ function portError(error: unknown, config: LoadedConfig): unknown {
     cause: error,
     hint: 'Stop the other process or set PORT to a free port.',
   });
+}
+
+// What /health may show of the failure in the failed step's check: the code, or, for a schema that is not what
+// the app needs, the message, which names only tables and migrations (other messages may quote the database).
+function failedCheckReason(error: unknown, code: ErrorCode): string {
+  return isSupervisorError(error) && error.code === ErrorCodes.SCHEMA_INVALID ? error.message : code;
 }
 
 /** Starts the supervisor; it ends the process itself through `exit`. */
@@ -88,8 +94,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   async function fail(error: unknown): Promise<void> {
     if (phases.phase === 'draining' || phases.phase === 'failed') return; // already on the way out
     const code = isSupervisorError(error) ? error.code : ErrorCodes.UNEXPECTED;
-    phases.recordError(code);
-    phases.transition('failed', code);
+    phases.fail(code, failedCheckReason(error, code));
     logger.error(
       { event: 'failed', code, err: error, hint: isSupervisorError(error) ? error.hint : undefined },
       `start failed: ${(error as Error).message}`,

@@ -1,5 +1,6 @@
 // The supervisor's state machine: the phase lives here and only here; health, proxy and shutdown read it.
 import type { Logger } from 'pino';
+import type { ErrorCode } from './errors.js';
 
 export const PHASES = [
   'starting',
@@ -29,6 +30,15 @@ const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
 
 export type CheckName = 'database' | 'migrations' | 'schema' | 'app';
 export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+/** The check each phase works on: under way while in it, failed when the start fails in it. */
+export const PHASE_CHECKS: Readonly<Partial<Record<Phase, CheckName>>> = {
+  waiting_for_database: 'database',
+  migrating: 'migrations',
+  verifying_schema: 'schema',
+  starting_app: 'app',
+  restarting_app: 'app',
+};
 
 /** One component's state, in the shape of the IETF health-check draft's `checks` entries. */
 export interface Check {
@@ -66,6 +76,12 @@ export interface PhaseMachine {
   setCheck(name: CheckName, check: Omit<Check, 'time'>): void;
   /** What went wrong last (an error code), shown until the phase moves on; see `transition`. */
   recordError(code: string): void;
+  /**
+   * Records `code` as the last error and moves to `failed`, marking the check of the phase that failed (see
+   * PHASE_CHECKS) `fail` with `reason` (default: the code) unless it already failed with a reason of its own.
+   * Returns false, with only the code recorded, when `failed` cannot be reached from here.
+   */
+  fail(code: ErrorCode, reason?: string): boolean;
   isTerminal(): boolean;
   /** Calls `listener` after every transition (e.g. the metrics' phase timings). */
   onTransition(listener: (change: PhaseChange) => void): void;
@@ -86,32 +102,43 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
   const checks: Partial<Record<CheckName, Check>> = {};
   const listeners: ((change: PhaseChange) => void)[] = [];
 
+  function transition(next: Phase, nextDetail?: string): boolean {
+    if (!canTransition(phase, next)) return false;
+    const previous = phase;
+    const at = now();
+    const change: PhaseChange = { from: previous, to: next, inPreviousMs: at.getTime() - since.getTime() };
+    logger.info({ event: 'phase', ...change }, `phase ${next}`);
+    phase = next;
+    since = at;
+    detail = nextDetail;
+    if (!KEEPS_LAST_ERROR.has(next)) lastErrorCode = undefined;
+    for (const listener of listeners) listener(change);
+    return true;
+  }
+
+  function setCheck(name: CheckName, check: Omit<Check, 'time'>): void {
+    checks[name] = { ...check, time: now().toISOString() };
+  }
+
   return {
     get phase() {
       return phase;
     },
     snapshot: () => ({ phase, since, detail, lastErrorCode, checks: { ...checks } }),
-    transition(next, nextDetail) {
-      if (!canTransition(phase, next)) return false;
-      const previous = phase;
-      const at = now();
-      const change: PhaseChange = { from: previous, to: next, inPreviousMs: at.getTime() - since.getTime() };
-      logger.info({ event: 'phase', ...change }, `phase ${next}`);
-      phase = next;
-      since = at;
-      detail = nextDetail;
-      if (!KEEPS_LAST_ERROR.has(next)) lastErrorCode = undefined;
-      for (const listener of listeners) listener(change);
-      return true;
-    },
+    transition,
     describe(nextDetail) {
       detail = nextDetail;
     },
-    setCheck(name, check) {
-      checks[name] = { ...check, time: now().toISOString() };
-    },
+    setCheck,
     recordError(code) {
       lastErrorCode = code;
+    },
+    fail(code, reason = code) {
+      lastErrorCode = code;
+      if (!canTransition(phase, 'failed')) return false;
+      const step = PHASE_CHECKS[phase];
+      if (step && checks[step]?.status !== 'fail') setCheck(step, { status: 'fail', output: reason });
+      return transition('failed', code);
     },
     isTerminal: () => phase === 'draining' || phase === 'failed',
     onTransition(listener) {

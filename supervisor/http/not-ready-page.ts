@@ -1,18 +1,21 @@
 // The answer to proxied paths while the app cannot take them: 503 (or 502) with Retry-After, HTML for browsers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CheckName, PhaseSnapshot } from '../core/phases.js';
+import { PHASE_CHECKS, type CheckName, type Phase, type PhaseSnapshot } from '../core/phases.js';
 
 export const RETRY_AFTER_SECONDS = 5;
 
-const PHASE_TEXT: Readonly<Record<string, string>> = {
-  starting: 'Starting',
-  waiting_for_database: 'Waiting for the database',
-  migrating: 'Applying database migrations',
-  verifying_schema: 'Checking the database schema',
-  starting_app: 'Starting the app',
-  restarting_app: 'Restarting the app',
-  draining: 'Shutting down',
-  failed: 'Start failed',
+// Per phase: the status page's heading, and the message of the JSON answer. In `ready` the app itself is
+// missing for a moment (it just exited).
+const PHASE_TEXT: Readonly<Record<Phase, { readonly title: string; readonly message: string }>> = {
+  starting: { title: 'Starting', message: 'The service is starting; retry shortly.' },
+  waiting_for_database: { title: 'Waiting for the database', message: 'The service is waiting for its database; retry shortly.' },
+  migrating: { title: 'Applying database migrations', message: 'The service is applying database migrations; retry shortly.' },
+  verifying_schema: { title: 'Checking the database schema', message: 'The service is checking its database schema; retry shortly.' },
+  starting_app: { title: 'Starting the app', message: 'The service is starting its app; retry shortly.' },
+  ready: { title: 'The app is not answering', message: 'The app is not answering at the moment; retry shortly.' },
+  restarting_app: { title: 'Restarting the app', message: 'The app stopped and is being restarted; retry shortly.' },
+  draining: { title: 'Shutting down', message: 'The service is shutting down; retry shortly.' },
+  failed: { title: 'Start failed', message: 'The service failed to start; it stays unavailable until it is fixed and deployed again.' },
 };
 
 function escapeHtml(text: string): string {
@@ -30,14 +33,6 @@ const STEPS: readonly (readonly [CheckName, string])[] = [
   ['app', 'App'],
 ];
 const STEP_MARKS: Readonly<Record<string, string>> = { pass: '✓', fail: '✗', running: '●' };
-// The step each phase works on, shown as under way until its check says otherwise.
-const CURRENT_STEP: Readonly<Partial<Record<string, CheckName>>> = {
-  waiting_for_database: 'database',
-  migrating: 'migrations',
-  verifying_schema: 'schema',
-  starting_app: 'app',
-  restarting_app: 'app',
-};
 
 function formatElapsed(ms: number): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
@@ -50,9 +45,10 @@ function lastErrorLine(snapshot: PhaseSnapshot): string {
   return snapshot.lastErrorCode ? `<p class="error">Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
 }
 
-// The four checks with their short text (safe: /health shows the same).
+// The four checks with their short text (safe: /health shows the same); the current phase's step shows as
+// under way until its check says otherwise.
 function stepList(snapshot: PhaseSnapshot): string {
-  const current = CURRENT_STEP[snapshot.phase];
+  const current = PHASE_CHECKS[snapshot.phase];
   const items = STEPS.map(([name, label]) => {
     const check = snapshot.checks[name];
     const status = check?.status ?? (name === current ? 'running' : 'pending');
@@ -64,7 +60,7 @@ function stepList(snapshot: PhaseSnapshot): string {
 
 /** The status page a browser gets while not ready; it reloads itself until the app's own page answers. */
 function htmlPage(snapshot: PhaseSnapshot, now: number = Date.now()): string {
-  const title = PHASE_TEXT[snapshot.phase] ?? snapshot.phase;
+  const { title } = PHASE_TEXT[snapshot.phase];
   const heading = snapshot.phase === 'failed' ? title : `${title}…`;
   const detail = snapshot.detail ? `<p class="detail">${escapeHtml(snapshot.detail)}</p>` : '';
   const since = snapshot.since.toISOString();
@@ -89,7 +85,7 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
   const html = wantsHtml(req);
   const body = html
     ? htmlPage(snapshot)
-    : JSON.stringify({ error: { code: 'NOT_READY', message: 'The service is starting; retry shortly.', phase: snapshot.phase } });
+    : JSON.stringify({ error: { code: 'NOT_READY', message: PHASE_TEXT[snapshot.phase].message, phase: snapshot.phase } });
   res.writeHead(503, {
     'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
     'retry-after': String(RETRY_AFTER_SECONDS),

@@ -58,3 +58,39 @@ describe('readiness report', () => {
     expect(readinessReport(phases.snapshot())).toMatchObject({ statusCode: 503, body: { status: 'fail', phase: 'draining' } });
   });
 });
+
+describe('a failed start', () => {
+  it('shows the check of the phase that failed as fail with the reason, not as "not checked yet"', () => {
+    const phases = createPhaseMachine(silent);
+    for (const next of ['waiting_for_database', 'verifying_schema'] as const) phases.transition(next);
+    phases.setCheck('database', { status: 'pass' });
+    phases.setCheck('migrations', { status: 'fail', output: '0 applied, 1 pending' });
+    expect(phases.fail('SUP_ERR_SCHEMA_INVALID', 'The schema is not what the app needs: missing tables messages')).toBe(true);
+
+    const { statusCode, body } = readinessReport(phases.snapshot());
+    expect(statusCode).toBe(503);
+    expect(body).toMatchObject({
+      status: 'fail',
+      phase: 'failed',
+      output: expect.stringContaining('SUP_ERR_SCHEMA_INVALID'),
+      checks: {
+        migrations: [{ status: 'fail', output: '0 applied, 1 pending' }],
+        schema: [{ status: 'fail', output: 'The schema is not what the app needs: missing tables messages' }],
+        app: [{ status: 'warn', output: 'not checked yet' }],
+      },
+    });
+  });
+
+  it('keeps the reason a check failed with, and names the code when there is no other', () => {
+    const phases = createPhaseMachine(silent);
+    phases.transition('waiting_for_database');
+    phases.setCheck('database', { status: 'fail', output: 'attempt 3: ECONNREFUSED' });
+    phases.fail('SUP_ERR_DB_UNAVAILABLE');
+    expect(phases.snapshot().checks.database).toMatchObject({ status: 'fail', output: 'attempt 3: ECONNREFUSED' });
+
+    const starting = createPhaseMachine(silent);
+    for (const next of ['waiting_for_database', 'verifying_schema', 'starting_app'] as const) starting.transition(next);
+    starting.fail('SUP_ERR_APP_START_TIMEOUT');
+    expect(starting.snapshot()).toMatchObject({ lastErrorCode: 'SUP_ERR_APP_START_TIMEOUT', checks: { app: { status: 'fail', output: 'SUP_ERR_APP_START_TIMEOUT' } } });
+  });
+});
