@@ -36,7 +36,7 @@ export async function prepareSchema({ pool, config, phases, logger, metrics }: S
   try {
     let plan = planMigrations(files, await readHistory(client));
     for (const row of plan.unknown) {
-      logger.warn({ event: 'migration_without_file', name: row.name }, `applied migration ${row.name} has no file here`);
+      logger.warn({ event: 'migration_without_file', migration: row.name }, `applied migration ${row.name} has no file here`);
     }
 
     if (plan.pending.length > 0 && config.migrateOnStart) {

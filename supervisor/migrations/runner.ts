@@ -220,7 +220,7 @@ async function runWithUmzug(
     done.push(file.name);
     if (direction === 'up') options.onMigrated?.(file, durationMs);
     const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
-    options.logger.info({ event, name: file.name, durationMs }, `${verb} ${file.name}`);
+    options.logger.info({ event, migration: file.name, durationMs }, `${verb} ${file.name}`);
   };
   // Loaded only when something is to run: an up-to-date start never needs it.
   const { Umzug } = await import('umzug');
@@ -305,7 +305,7 @@ export async function baselineTo(
   await recordWithoutRunning(client, pending);
   const names = pending.map((file) => file.name);
   if (names.length > 0) {
-    logger.info({ event: 'baselined', names }, `recorded as applied without running them: ${names.join(', ')}`);
+    logger.info({ event: 'baselined', migrations: names }, `recorded as applied without running them: ${names.join(', ')}`);
   }
   return names;
 }

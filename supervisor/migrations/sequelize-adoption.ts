@@ -137,7 +137,7 @@ export async function adoptSequelizeHistory(
   const plan = planAdoption(files, await readHistory(client), meta, map);
   if (plan.unmapped.length > 0) {
     logger.warn(
-      { event: 'sequelize_unmapped', names: plan.unmapped },
+      { event: 'sequelize_unmapped', entries: plan.unmapped },
       `SequelizeMeta entries that no migration replaces (left as they are): ${plan.unmapped.join(', ')}`,
     );
   }
@@ -145,7 +145,7 @@ export async function adoptSequelizeHistory(
   const names = plan.adopt.map((file) => file.name);
   if (names.length > 0) {
     logger.info(
-      { event: 'sequelize_adopted', names },
+      { event: 'sequelize_adopted', migrations: names },
       `adopted from SequelizeMeta (recorded as applied, not run): ${names.join(', ')}`,
     );
   }

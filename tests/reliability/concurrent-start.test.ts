@@ -29,7 +29,7 @@ describe('supervisors starting at once on one empty database', () => {
 
     const history = await db.query<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM schema_migrations GROUP BY name ORDER BY name');
     expect(history.rows).toEqual(MIGRATIONS.map((name) => ({ name, n: 1 })));
-    const applied = sups.flatMap((sup) => logged(sup, 'migrated').map((entry) => entry.name));
+    const applied = sups.flatMap((sup) => logged(sup, 'migrated').map((entry) => entry.migration));
     expect(applied.sort()).toEqual(MIGRATIONS);
     expect(sups.filter((sup) => logged(sup, 'migrated').length > 0)).toHaveLength(1);
     expect(sups.flatMap((sup) => errorsLogged(sup))).toEqual([]);

@@ -44,7 +44,7 @@ describe('a migration that fails halfway through its file', () => {
       ]);
     }
     // Each instance tried it in turn under the lock; neither recorded any part of it.
-    expect(sups.flatMap((sup) => logged(sup, 'migrated').map((entry) => entry.name))).toEqual(['0001_kept']);
+    expect(sups.flatMap((sup) => logged(sup, 'migrated').map((entry) => entry.migration))).toEqual(['0001_kept']);
     expect((await db.query('SELECT name FROM schema_migrations ORDER BY name')).rows).toEqual([{ name: '0001_kept' }]);
     const objects = await db.query(
       "SELECT to_regclass('kept')::text AS kept, to_regclass('half')::text AS half, to_regclass('half_label')::text AS index, " +
@@ -63,7 +63,7 @@ describe('a migration that fails halfway through its file', () => {
     await writeFile(path.join(dir, '0002_broken.sql'), BROKEN.replace('INSERT INTO missing_table VALUES (1);\n', ''));
     const fixed = await scenario.supervisor(env);
     await fixed.waitForPhase('ready');
-    expect(logged(fixed, 'migrated').map((entry) => entry.name)).toEqual(['0002_broken', '0003_after']);
+    expect(logged(fixed, 'migrated').map((entry) => entry.migration)).toEqual(['0002_broken', '0003_after']);
     expect((await db.query('SELECT name FROM schema_migrations ORDER BY name')).rows.map((row) => row.name)).toEqual([
       '0001_kept',
       '0002_broken',

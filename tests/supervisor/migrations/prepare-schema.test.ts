@@ -32,6 +32,21 @@ async function history(): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+describe('supervisor start: an applied migration without a file', () => {
+  it('warns with the migration under `migration` and starts (an older release on a newer schema)', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');
+    await writeFile(path.join(dir, '0002_newer.sql'), 'CREATE TABLE newer (id int);');
+    await applyMigrations(db.url, dir);
+    await rm(path.join(dir, '0002_newer.sql'));
+
+    const sup = await start({ REQUIRED_TABLES: 'first' });
+    await sup.waitForPhase('ready');
+    expect(sup.entries().filter((entry) => entry.event === 'migration_without_file')).toEqual([
+      expect.objectContaining({ level: 40, name: 'supervisor', migration: '0002_newer', msg: 'applied migration 0002_newer has no file here' }),
+    ]);
+  });
+});
+
 describe('supervisor start: the order of migrations', () => {
   beforeEach(async () => {
     await writeFile(path.join(dir, '0001_first.sql'), 'CREATE TABLE first (id int);');

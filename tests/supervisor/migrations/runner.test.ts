@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
 import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
-import { migrateToLatest } from '../../../supervisor/migrations/runner.js';
+import { applyPending, baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { applyMigrations, MIGRATIONS_DIR } from '../../helpers/migrate.js';
 
@@ -37,6 +37,40 @@ async function migrate(options: { lockWaitTimeoutMs?: number } = {}): Promise<st
     await client.end();
   }
 }
+
+describe('the migrator\'s log', () => {
+  it('names each migration under `migration` (or `migrations`), leaving `name` to the logger', async () => {
+    for (const name of ['0001_first', '0002_second', '0003_third']) {
+      await writeFile(path.join(dir, `${name}.sql`), `-- migrate:up\nCREATE TABLE t_${name} (id int);\n-- migrate:down\nDROP TABLE t_${name};\n`);
+    }
+    const lines: string[] = [];
+    // Like the supervisor's root logger: `name` is a base field of every line.
+    const logger = pino({ base: { name: 'supervisor' } }, { write: (line: string) => void lines.push(line) });
+    const options = { logger, lockTimeoutMs: 2_000, statementTimeoutMs: 0, lockWaitTimeoutMs: 30_000 };
+    const files = await readMigrationFiles(dir);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await withMigrationLock(client, options, async () => {
+        await baselineTo(client, files, '0001_first', logger);
+        await applyPending(client, files, options);
+        await revertMigrations(client, files, { step: 1 }, options);
+      });
+    } finally {
+      await client.end();
+    }
+
+    // A line with two `name` keys reads as whichever comes last: one per line.
+    expect(lines.filter((line) => line.match(/"name":/g)?.length !== 1)).toEqual([]);
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event !== 'lock_acquired');
+    expect(entries.map(({ event, name, migration, migrations }) => ({ event, name, migration, migrations }))).toEqual([
+      { event: 'baselined', name: 'supervisor', migration: undefined, migrations: ['0001_first'] },
+      { event: 'migrated', name: 'supervisor', migration: '0002_second', migrations: undefined },
+      { event: 'migrated', name: 'supervisor', migration: '0003_third', migrations: undefined },
+      { event: 'reverted', name: 'supervisor', migration: '0003_third', migrations: undefined },
+    ]);
+  });
+});
 
 describe('migrateToLatest', () => {
   it('applies the project migrations once and records each with its checksum', async () => {

@@ -96,10 +96,11 @@ describe('supervisor start on a database migrated by sequelize-cli', () => {
     await sup.waitForPhase('ready');
     const events = sup.entries().filter((entry) => typeof entry.event === 'string' && entry.module === 'migrator');
     expect(events.map((entry) => entry.event)).toEqual(['lock_acquired', 'sequelize_unmapped', 'sequelize_adopted', 'migrated']);
+    expect(events.find((entry) => entry.event === 'sequelize_unmapped')).toMatchObject({ entries: ['20240201090000-seed-demo-data.js'] });
     expect(events.find((entry) => entry.event === 'sequelize_adopted')).toMatchObject({
-      names: ['0001_create_messages', '0002_create_activities', '0003_create_kanban'],
+      migrations: ['0001_create_messages', '0002_create_activities', '0003_create_kanban'],
     });
-    expect(events.find((entry) => entry.event === 'migrated')).toMatchObject({ name: '0004_add_pinned' });
+    expect(events.find((entry) => entry.event === 'migrated')).toMatchObject({ name: 'supervisor', migration: '0004_add_pinned' });
     expect(await db.scalar('SELECT body FROM messages WHERE NOT pinned')).toBe('written before the switch');
     await sup.kill();
 
