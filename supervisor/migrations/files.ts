@@ -18,7 +18,7 @@ export interface MigrationFile {
   readonly firstLine: { readonly up: number; readonly down: number | undefined };
 }
 
-/** `<number>_<name>.sql`: the number orders the files, the whole name without `.sql` keys the history. */
+/** `<number>_<name>.sql`: files run in name order (so numbers need one width), the name without `.sql` keys the history. */
 export const MIGRATION_FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
 const MARKER = /^--\s*migrate:(up|down|no-transaction)\b.*$/;
 
@@ -83,7 +83,7 @@ function isOnlyComments(sql: string): boolean {
   return sql.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'));
 }
 
-/** Reads every migration in `dir`, ordered by file name; rejects duplicate numbers and stray files. */
+/** Reads every `.sql` file in `dir` in name order; rejects duplicate numbers and badly named `.sql` files, ignores the rest. */
 export async function readMigrationFiles(dir: string): Promise<MigrationFile[]> {
   let entries: string[];
   try {

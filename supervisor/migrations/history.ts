@@ -1,4 +1,4 @@
-// The `schema_migrations` table: one row per applied migration, written in the migration's own transaction.
+// The `schema_migrations` table: one row per applied migration, written with it (in its transaction, unless the file opts out).
 import type { Queryable } from '../database/connection.js';
 
 /** One applied migration, as recorded. */
@@ -31,7 +31,8 @@ export type HistoryOrder = 'name' | 'applied';
 export async function readHistory(client: Queryable, order: HistoryOrder = 'name'): Promise<AppliedMigration[]> {
   try {
     const { rows } = await client.query<{ name: string; checksum: string; applied_at: Date; duration_ms: number }>(
-      `SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY ${order === 'applied' ? 'applied_at, ' : ''}name COLLATE "C"`,
+      'SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ' +
+        `ORDER BY ${order === 'applied' ? 'applied_at, ' : ''}name COLLATE "C"`,
     );
     return rows.map((row) => ({
       name: row.name,

@@ -1,4 +1,4 @@
-// Applies and reverts SQL migrations with umzug: each one and its history row commit together, under the advisory lock.
+// Applies and reverts SQL migrations with umzug under the advisory lock, each together with its history row (see runSection).
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
@@ -60,7 +60,7 @@ type Direction = 'up' | 'down';
 export function inspectMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationInspection {
   const appliedByName = new Map(history.map((row) => [row.name, row]));
   const fileNames = new Set(files.map((file) => file.name));
-  const lastApplied = history.reduce<string | undefined>((last, row) => (last === undefined || row.name > last ? row.name : last), undefined);
+  const lastApplied = history.map((row) => row.name).sort().at(-1);
   const pending = files.filter((file) => !appliedByName.has(file.name));
   return {
     applied: history,
@@ -226,7 +226,7 @@ async function runWithUmzug(
   const { Umzug } = await import('umzug');
   const umzug = new Umzug({
     migrations: files.map((file) => ({ name: file.name, path: file.path, up: () => run(file), down: () => run(file) })),
-    // The history row is written or deleted inside each migration's own transaction (see runSection),
+    // The history row is written or deleted together with each migration (see runSection),
     // so umzug's log/unlog steps have nothing left to do.
     storage: {
       executed: async () => (await readHistory(client)).map((row) => row.name),
