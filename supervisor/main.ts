@@ -2,7 +2,7 @@
 import type { AppSupervision } from './child/supervision.js';
 import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './core/config.js';
 import type { EmbeddedDatabase } from './database/embedded.js';
-import { ErrorCodes, ExitCodes, SupervisorError, isSupervisorError, type ErrorCode } from './core/errors.js';
+import { ErrorCodes, ExitCodes, isSupervisorError, type ErrorCode } from './core/errors.js';
 import type { Logging } from './core/logger.js';
 import { createMetrics, metricsEnabled } from './operations/metrics.js';
 import { createPhaseMachine } from './core/phases.js';
@@ -15,14 +15,6 @@ export interface SupervisorOptions {
   readonly config: LoadedConfig;
   readonly logging: Logging;
   readonly exit: (code: number) => void;
-}
-
-function portError(error: unknown, config: LoadedConfig): unknown {
-  if ((error as { code?: string }).code !== 'EADDRINUSE') return error;
-  return new SupervisorError(ErrorCodes.PORT_IN_USE, `Port ${config.port} on ${config.host} is already in use`, {
-    cause: error,
-    hint: 'Stop the other process or set PORT to a free port.',
-  });
 }
 
 // What /health may show of the failure in the failed step's check: the code, or, for a schema that is not what
@@ -108,7 +100,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   try {
     await server.listen(config.port, config.host);
   } catch (error) {
-    return fail(portError(error, config));
+    return fail(error);
   }
   // Beside the database work: Fastify for the own routes, and a METRICS_PORT that cannot be bound
   // fails the start as PORT does.

@@ -22,16 +22,6 @@ export interface ShutdownOptions {
 }
 
 const CLOSE_TIMEOUT_MS = 2_000;
-const DRAIN_POLL_MS = 25;
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(DRAIN_POLL_MS);
-  }
-  return true;
-}
 
 /** Drains and exits 0; used for signals and callable directly. */
 export function createShutdown(options: ShutdownOptions): { begin(signal: NodeJS.Signals): Promise<void> } {
@@ -52,7 +42,7 @@ export function createShutdown(options: ShutdownOptions): { begin(signal: NodeJS
 
     server.close();
     server.closeIdleConnections();
-    const drained = await waitUntil(() => proxy.inFlight === 0, options.drainTimeoutMs);
+    const drained = await proxy.drained(options.drainTimeoutMs);
     if (!drained) {
       logger.warn({ event: 'drain_timeout', cut: proxy.inFlight, afterMs: options.drainTimeoutMs }, 'requests still running at the drain deadline; closing them');
     }

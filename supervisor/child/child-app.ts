@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { GuardMessage } from './child-guard.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
@@ -12,6 +13,11 @@ import type { Logging } from '../core/logger.js';
 
 const GUARD_PATH = fileURLToPath(new URL('./child-guard.js', import.meta.url));
 const HEALTH_REQUEST_TIMEOUT_MS = 2_000;
+// The health path is polled 50 ms after a failed attempt, then twice as long each time, at most 500 ms apart.
+const HEALTH_POLL_MIN_DELAY_MS = 50;
+const HEALTH_POLL_MAX_DELAY_MS = 500;
+// Once the guard is asked to SIGKILL the app's process group: how long it has before it is SIGKILLed itself.
+const GUARD_KILL_WAIT_MS = 1_000;
 
 export interface ChildAppOptions {
   readonly command: string;
@@ -41,7 +47,7 @@ export interface ChildApp {
    * signal's reason, spawning nothing, once `signal` is aborted.
    */
   start(): Promise<void>;
-  /** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once it is gone. */
+  /** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once it is gone (at once when none runs). */
   stop(): Promise<void>;
   /** Called when the app exits without being asked to. */
   onUnexpectedExit(listener: (exit: ChildExit) => void): void;
@@ -58,7 +64,8 @@ interface RunningApp {
   exit: ChildExit | undefined;
 }
 
-function describeExit(exit: ChildExit): string {
+/** How the app ended, to follow "the app": "exited with code 1", "was killed by SIGKILL". */
+export function describeExit(exit: ChildExit): string {
   if (exit.signal) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code}`;
 }
@@ -80,39 +87,56 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
     });
   }
 
+  function exitedBeforeHealthy(exit: ChildExit): SupervisorError {
+    if (exit.code === 127) {
+      return new SupervisorError(ErrorCodes.APP_SPAWN_FAILED, `The app's command could not be run (exit 127: not found)`, {
+        hint: 'Check APP_COMMAND and that the app is built (npm run build).',
+      });
+    }
+    return new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(exit)} before it answered on ${options.healthPath}`, {
+      hint: 'Read the app output above this line; check APP_COMMAND.',
+    });
+  }
+
+  // Polls the health path until it answers 200, for at most `startTimeoutMs`; the app's exit ends the wait at once.
   async function waitUntilHealthy(port: number, exited: Promise<ChildExit>): Promise<void> {
-    const deadline = Date.now() + options.startTimeoutMs;
     const url = `http://127.0.0.1:${port}${options.healthPath}`;
+    const appGone = new AbortController();
     let exit: ChildExit | undefined;
-    void exited.then((value) => (exit = value));
-    let lastProblem: string;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-      if (exit?.code === 127) {
-        throw new SupervisorError(ErrorCodes.APP_SPAWN_FAILED, `The app's command could not be run (exit 127: not found)`, {
-          hint: 'Check APP_COMMAND and that the app is built (npm run build).',
-        });
-      }
-      if (exit) {
-        throw new SupervisorError(ErrorCodes.APP_EXITED, `The app ${describeExit(exit)} before it answered on ${options.healthPath}`, {
-          hint: 'Read the app output above this line; check APP_COMMAND.',
-        });
-      }
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
-        await response.body?.cancel();
-        if (response.status === 200) return;
-        lastProblem = `it answered ${response.status}`;
-      } catch (error) {
-        lastProblem = (error as Error).message;
-      }
-      if (Date.now() >= deadline) {
-        throw new SupervisorError(
-          ErrorCodes.APP_START_TIMEOUT,
-          `The app did not answer 200 on ${options.healthPath} within ${options.startTimeoutMs} ms (last: ${lastProblem})`,
-          { hint: 'Check that the app listens on $PORT and $HOST, or raise APP_START_TIMEOUT_MS.' },
-        );
-      }
-      await Promise.race([sleep(delay), exited]);
+    void exited.then((value) => {
+      exit = value;
+      appGone.abort();
+    });
+    try {
+      await pRetry(
+        async () => {
+          let status: number;
+          try {
+            const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
+            await response.body?.cancel();
+            status = response.status;
+          } catch (error) {
+            // Retried like any other failure: p-retry would give up at once on most TypeErrors.
+            throw new Error((error as Error).message, { cause: error });
+          }
+          if (status !== 200) throw new Error(`it answered ${status}`);
+        },
+        {
+          retries: Number.POSITIVE_INFINITY,
+          factor: 2,
+          minTimeout: HEALTH_POLL_MIN_DELAY_MS,
+          maxTimeout: HEALTH_POLL_MAX_DELAY_MS,
+          maxRetryTime: options.startTimeoutMs,
+          signal: appGone.signal,
+        },
+      );
+    } catch (error) {
+      if (exit) throw exitedBeforeHealthy(exit);
+      throw new SupervisorError(
+        ErrorCodes.APP_START_TIMEOUT,
+        `The app did not answer 200 on ${options.healthPath} within ${options.startTimeoutMs} ms (last: ${(error as Error).message})`,
+        { hint: 'Check that the app listens on $PORT and $HOST, or raise APP_START_TIMEOUT_MS.' },
+      );
     }
   }
 
@@ -171,15 +195,25 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
     logger.info({ event: 'app_ready', childPid: child.pid, port }, 'app answers its health check');
   }
 
+  // True once the process has exited, false after `ms`; the timer ends with the wait either way.
+  async function exitsWithin(child: RunningApp, ms: number): Promise<boolean> {
+    const deadline = new AbortController();
+    try {
+      return await Promise.race([child.exited.then(() => true), sleep(ms, false, { signal: deadline.signal })]);
+    } finally {
+      deadline.abort();
+    }
+  }
+
+  // SIGTERM to the guard, which passes it to the app's process group; after `stopTimeoutMs` the guard SIGKILLs
+  // the group, and is SIGKILLed itself if it has not exited a moment later.
   async function stopProcess(child: RunningApp): Promise<void> {
     child.stopping = true;
     child.subprocess.kill('SIGTERM');
-    const timer = sleep(options.stopTimeoutMs).then(() => 'timeout' as const);
-    if ((await Promise.race([child.exited, timer])) === 'timeout') {
+    if (!(await exitsWithin(child, options.stopTimeoutMs))) {
       logger.warn({ event: 'app_kill', childPid: child.pid, afterMs: options.stopTimeoutMs }, 'app ignored SIGTERM; killing it');
       await child.subprocess.sendMessage?.({ type: 'kill' }).catch(() => {});
-      await Promise.race([child.exited, sleep(1_000)]);
-      child.subprocess.kill('SIGKILL');
+      if (!(await exitsWithin(child, GUARD_KILL_WAIT_MS))) child.subprocess.kill('SIGKILL');
     }
     await child.exited;
   }

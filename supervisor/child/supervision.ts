@@ -1,6 +1,6 @@
 // Keeps the app running: starts it, restarts it with backoff when it exits on its own, gives up on a crash loop.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createChildApp, type ChildApp } from './child-app.js';
+import { createChildApp, describeExit, type ChildApp } from './child-app.js';
 import type { Config } from '../core/config.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Logging } from '../core/logger.js';
@@ -79,8 +79,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
 
   childApp.onUnexpectedExit((exit) => {
     if (phases.isTerminal()) return;
-    const reason = exit.signal ? `the app was killed by ${exit.signal}` : `the app exited with code ${exit.code}`;
-    void backOffAfterCrash(reason)
+    void backOffAfterCrash(`the app ${describeExit(exit)}`)
       .then(() => (signal.aborted ? undefined : start()))
       .then(() => {
         if (!signal.aborted) phases.transition('ready');

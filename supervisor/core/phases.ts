@@ -54,7 +54,7 @@ export interface PhaseSnapshot {
   readonly phase: Phase;
   readonly since: Date;
   readonly detail: string | undefined;
-  readonly lastErrorCode: string | undefined;
+  readonly lastErrorCode: ErrorCode | undefined;
   readonly checks: Readonly<Partial<Record<CheckName, Check>>>;
 }
 
@@ -75,7 +75,7 @@ export interface PhaseMachine {
   describe(detail: string): void;
   setCheck(name: CheckName, check: Omit<Check, 'time'>): void;
   /** What went wrong last (an error code), shown until the phase moves on; see `transition`. */
-  recordError(code: string): void;
+  recordError(code: ErrorCode): void;
   /**
    * Records `code` as the last error and moves to `failed`, marking the check of the phase that failed (see
    * PHASE_CHECKS) `fail` with `reason` (default: the code) unless it already failed with a reason of its own.
@@ -98,7 +98,7 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
   let phase: Phase = 'starting';
   let since = now();
   let detail: string | undefined;
-  let lastErrorCode: string | undefined;
+  let lastErrorCode: ErrorCode | undefined;
   const checks: Partial<Record<CheckName, Check>> = {};
   const listeners: ((change: PhaseChange) => void)[] = [];
 

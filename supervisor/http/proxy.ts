@@ -24,9 +24,11 @@ export interface ProxyOptions {
 export interface Proxy {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
-  /** Requests and tunnels under way, for draining. */
+  /** Proxied requests under way (WebSocket tunnels are `openTunnels`). */
   readonly inFlight: number;
   readonly openTunnels: number;
+  /** Resolves true once no proxied request is under way (at once when none is), false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean>;
   /** Ends idle upstream connections and every tunnel still open. */
   close(): void;
 }
@@ -84,6 +86,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   const agent = new UpstreamAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
   const tunnels = new Set<Socket>();
   let inFlight = 0;
+  const drainWaiters = new Set<() => void>();
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const target = getTarget();
@@ -93,6 +96,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     const startedAt = onResponse ? performance.now() : 0;
     res.once('close', () => {
       inFlight--;
+      if (inFlight === 0) for (const wake of drainWaiters) wake();
       if (!res.writableFinished) upstream.destroy();
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
     });
@@ -163,6 +167,19 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     get openTunnels() {
       return tunnels.size;
+    },
+    drained(timeoutMs) {
+      if (inFlight === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const settle = (drained: boolean): void => {
+          clearTimeout(timer);
+          drainWaiters.delete(wake);
+          resolve(drained);
+        };
+        const wake = (): void => settle(true);
+        const timer = setTimeout(() => settle(false), timeoutMs);
+        drainWaiters.add(wake);
+      });
     },
     close() {
       agent.destroy();

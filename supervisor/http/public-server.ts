@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { listen } from '../core/listen.js';
 import { registerHealthRoutes, sendHealthUnavailable } from './health-routes.js';
 import { METRICS_PATH, ownPathOf } from './own-paths.js';
 import type { PhaseMachine } from '../core/phases.js';
@@ -40,7 +41,7 @@ export interface PublicServerOptions {
 
 export interface PublicServer {
   readonly server: http.Server;
-  /** Binds `host:port`; rejects with the listen error (e.g. EADDRINUSE). Fastify goes on loading after it. */
+  /** Binds `host:port` (SUP_ERR_PORT_IN_USE when taken); Fastify goes on loading after it. */
   listen(port: number, host: string): Promise<void>;
   /** Settles once the supervisor's own routes can answer; rejects (SUP_ERR_UNEXPECTED) if Fastify could not load. */
   routesLoaded(): Promise<void>;
@@ -133,14 +134,8 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   return {
     server,
     async listen(port, host) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          startLoadingOwnRoutes();
-          resolve();
-        });
-      });
+      await listen(server, port, host, 'PORT');
+      startLoadingOwnRoutes();
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
     },
     routesLoaded: async () => {

@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type * as Prom from 'prom-client';
 import type { Config } from '../core/config.js';
-import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { listen } from '../core/listen.js';
 import { PHASES, type Phase, type PhaseChange } from '../core/phases.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
 import { METRICS_PATH, ownPathOf } from '../http/own-paths.js';
@@ -185,19 +185,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       if (ownPathOf(req.url) === METRICS_PATH) return handle(req, res);
       send(req, res, 404, {}, 'Not Found\n');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
-      throw new SupervisorError(ErrorCodes.PORT_IN_USE, `METRICS_PORT ${port} on ${host} is already in use`, {
-        cause: error,
-        hint: 'Stop the other process or set METRICS_PORT to a free port.',
-      });
-    });
+    await listen(server, port, host, 'METRICS_PORT');
     privateServer = server;
     logger.info({ event: 'metrics_listening', host, port }, `metrics on ${host}:${port}${METRICS_PATH}`);
   }

@@ -1,5 +1,7 @@
 // The supervisor as a real process against a real Postgres: startup, migrations, schema, failures.
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -183,6 +185,25 @@ describe('supervisor startup', () => {
       msg: expect.stringContaining('no_such_database'),
     });
     expect(sup.lines.join('\n')).not.toContain(password);
+  });
+
+  it('fails at once with SUP_ERR_PORT_IN_USE, naming PORT, when the port is taken', async () => {
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as net.AddressInfo;
+
+    // The port is bound before anything else: the database is never reached.
+    const sup = await supervisor({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: String(port) });
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().filter((entry) => entry.event === 'failed')).toEqual([
+      expect.objectContaining({
+        code: 'SUP_ERR_PORT_IN_USE',
+        msg: `start failed: PORT ${port} on 127.0.0.1 is already in use`,
+        hint: 'Stop the other process or set PORT to a free port.',
+      }),
+    ]);
+    expect(phasesLogged(sup)).toEqual(['failed']);
   });
 
   it('lists every configuration problem at once and exits 78', async () => {

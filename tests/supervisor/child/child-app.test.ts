@@ -1,5 +1,9 @@
 // The app as a child process: output in the log, restarts after a crash, giving up on a crash loop, no orphans.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildApp } from '../../../supervisor/child/child-app.js';
 import { createLogging } from '../../../supervisor/core/logger.js';
@@ -8,6 +12,8 @@ import { eventually, FIXTURE_APP, healthOf, isAlive, type SupervisorProcess } fr
 
 const fixture = useSupervisorFixture('child');
 const supervisor = (env: Record<string, string> = {}): Promise<SupervisorProcess> => fixture.start(env);
+
+const APP_EXITS_AT_START = fileURLToPath(new URL('../../fixtures/app-exits-at-start.mjs', import.meta.url));
 
 // The compiled module, as the supervisor runs it: the guard it spawns (child-guard.js) exists only there.
 const CHILD_APP_MODULE = new URL('../../../supervisor/dist/child/child-app.js', import.meta.url).href;
@@ -127,7 +133,7 @@ describe('the child app', () => {
     await sup.waitForPhase('restarting_app');
     const health = await healthOf(sup.url);
     expect(health.status).toBe(503);
-    expect(health.body.checks).toMatchObject({ app: [{ status: 'fail' }] });
+    expect(health.body.checks).toMatchObject({ app: [{ status: 'fail', output: 'the app exited with code 1' }] });
     const response = await fetch(`${sup.url}/status/200`);
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
@@ -143,5 +149,38 @@ describe('the child app in process', () => {
     await expect(starting).rejects.toMatchObject({ name: 'AbortError' });
     expect(events('app_spawn')).toEqual([]);
     expect(app.pid).toBeUndefined();
+  });
+
+  // A Node process that runs one app and stops it (or sees it fail to start), then has nothing left to do: it
+  // exits as soon as nothing keeps it alive, which a stop timer left running would (APP_STOP_TIMEOUT_MS).
+  async function exitDelayAfterStop(command: string): Promise<number> {
+    const script = `
+      const { createChildApp } = await import(${JSON.stringify(CHILD_APP_MODULE)});
+      const { createLogging } = await import(${JSON.stringify(new URL('../../../supervisor/dist/core/logger.js', import.meta.url).href)});
+      const logging = await createLogging({ level: 'silent', format: 'json', isProduction: false, secrets: [] });
+      const app = createChildApp({
+        command: ${JSON.stringify(command)}, healthPath: '/health', startTimeoutMs: 30000, stopTimeoutMs: 10000,
+        env: {}, signal: new AbortController().signal, logging, logger: logging.logger,
+      });
+      await app.start().catch((error) => console.log('start failed', error.code));
+      await app.stop();
+      console.log('stopped');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stoppedAt: number | undefined;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'stopped') stoppedAt = performance.now();
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(stoppedAt).toBeDefined();
+    return performance.now() - (stoppedAt as number);
+  }
+
+  it('leaves no timer running once the app is stopped', async () => {
+    expect(await exitDelayAfterStop(`node ${FIXTURE_APP}`)).toBeLessThan(5_000);
+  });
+
+  it('leaves no timer running after an app that exits before it answers', async () => {
+    expect(await exitDelayAfterStop(`node ${APP_EXITS_AT_START}`)).toBeLessThan(5_000);
   });
 });

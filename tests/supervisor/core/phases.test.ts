@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../../../supervisor/core/errors.js';
 import { canTransition, createPhaseMachine } from '../../../supervisor/core/phases.js';
 import { readinessReport } from '../../../supervisor/http/health-routes.js';
 
@@ -36,6 +37,18 @@ describe('phase machine', () => {
     expect(canTransition('ready', 'restarting_app')).toBe(true);
     expect(canTransition('restarting_app', 'ready')).toBe(true);
     expect(canTransition('restarting_app', 'failed')).toBe(true);
+  });
+});
+
+describe('the last error', () => {
+  it('is one of the codes of core/errors.ts, checked by the compiler', () => {
+    const phases = createPhaseMachine(silent);
+    phases.transition('waiting_for_database');
+    // @ts-expect-error: not a code of core/errors.ts (`npx tsc` fails if this line compiles)
+    phases.recordError('SUP_ERR_NO_SUCH_CODE');
+    phases.recordError('SUP_ERR_DB_UNAVAILABLE');
+    const lastErrorCode: ErrorCode | undefined = phases.snapshot().lastErrorCode;
+    expect(lastErrorCode).toBe('SUP_ERR_DB_UNAVAILABLE');
   });
 });
 

@@ -1,11 +1,15 @@
-// Traffic through the supervisor once ready: headers, streaming bodies, the app's own statuses, WebSockets.
+// Traffic through the supervisor once ready: headers, streaming bodies, the app's own statuses, WebSockets;
+// and the proxy on its own, draining.
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createProxy } from '../../../supervisor/http/proxy.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { applyMigrations } from '../../helpers/migrate.js';
-import { startSupervisor, type SupervisorProcess } from '../../helpers/supervisor-process.js';
+import { eventually, startSupervisor, type SupervisorProcess } from '../../helpers/supervisor-process.js';
 
 let db: TestDatabase;
 let sup: SupervisorProcess;
@@ -102,5 +106,41 @@ describe('the proxy', () => {
     expect(String(data)).toMatch(/^HTTP\/1\.1 400/);
     socket.destroy();
     expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+  });
+});
+
+async function listening(server: http.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+describe('draining', () => {
+  it('resolves once the last request in flight is done, or at its deadline', async () => {
+    const upstream = http.createServer((_req, res) => void setTimeout(() => res.end('late'), 500));
+    const upstreamPort = await listening(upstream);
+    const proxy = createProxy({
+      getTarget: () => ({ port: upstreamPort }),
+      sendUnavailable: (_req, res) => void res.writeHead(503).end(),
+      isDraining: () => false,
+      logger: pino({ level: 'silent' }),
+    });
+    const front = http.createServer((req, res) => proxy.handleRequest(req, res));
+    const frontPort = await listening(front);
+    try {
+      expect(await proxy.drained(10_000)).toBe(true); // nothing in flight: at once
+
+      const response = fetch(`http://127.0.0.1:${frontPort}/`).then((answer) => answer.text());
+      await eventually(() => (proxy.inFlight === 1 ? true : undefined));
+      expect(await proxy.drained(50)).toBe(false);
+      const drained = await proxy.drained(10_000);
+      expect(drained).toBe(true);
+      expect(proxy.inFlight).toBe(0);
+      expect(await response).toBe('late');
+    } finally {
+      proxy.close();
+      front.closeAllConnections();
+      await Promise.all([front, upstream].map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 });

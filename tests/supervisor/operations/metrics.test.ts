@@ -1,6 +1,7 @@
 // /metrics as a scraper sees it: off by default, behind a bearer token on the public port or on a private port.
 import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../../supervisor/core/config.js';
@@ -115,6 +116,24 @@ describe('metrics', () => {
     await supervisor({ METRICS_PORT: String(metricsPort), METRICS_TOKEN: TOKEN });
     expect((await scrape(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(401);
     expect((await scrape(`http://127.0.0.1:${metricsPort}/metrics`, TOKEN)).status).toBe(200);
+  });
+
+  it('fails the start with SUP_ERR_PORT_IN_USE, naming METRICS_PORT, when that port is taken', async () => {
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as net.AddressInfo;
+
+    const sup = await startSupervisor({ env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', METRICS_PORT: String(port) } });
+    cleanups.push(() => sup.kill());
+    expect((await sup.exited).code).toBe(1);
+    expect(sup.entries().filter((entry) => entry.event === 'failed')).toEqual([
+      expect.objectContaining({
+        code: 'SUP_ERR_PORT_IN_USE',
+        msg: `start failed: METRICS_PORT ${port} on 127.0.0.1 is already in use`,
+        hint: 'Stop the other process or set METRICS_PORT to a free port.',
+      }),
+    ]);
   });
 
   it('refuses a short token without echoing it, and a METRICS_PORT equal to PORT', () => {
