@@ -102,8 +102,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   } catch (error) {
     return fail(error);
   }
-  // Beside the database work: Fastify for the own routes, and a METRICS_PORT that cannot be bound
-  // fails the start as PORT does.
+  // Beside the database work: Fastify loads for the own routes, prom-client for the metrics (binding METRICS_PORT
+  // if set). Either failing fails the start, as a taken PORT does.
   void server.routesLoaded().catch(fail);
   void metrics?.start().catch(fail);
 

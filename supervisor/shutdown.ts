@@ -12,11 +12,11 @@ export interface ShutdownOptions {
   readonly proxy: Proxy;
   /** Stops the app (SIGTERM, then SIGKILL after its own deadline). */
   readonly stopApp: () => Promise<void>;
-  /** Closes the rest (database pool); bounded by `closeTimeoutMs`. */
+  /** Closes what else is open (the public server, the metrics port); given at most CLOSE_TIMEOUT_MS. */
   readonly closeResources: () => Promise<void>;
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
-  /** Aborted when shutdown begins, so that a startup still waiting gives up. */
+  /** Aborted when shutdown begins: a startup still waiting gives up, and no app is spawned after it. */
   readonly abortStartup: AbortController;
   readonly exit: (code: number) => void;
 }

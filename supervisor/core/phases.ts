@@ -15,7 +15,8 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-// Startup runs forward in order; any phase may drain on a signal, any startup phase may fail.
+// Startup runs forward in order (`migrating` only when something is pending); every phase but `failed` may
+// drain on a signal; every startup phase, and `restarting_app`, may fail.
 const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   starting: ['waiting_for_database', 'draining', 'failed'],
   waiting_for_database: ['migrating', 'verifying_schema', 'draining', 'failed'],

@@ -1,11 +1,12 @@
-// The answer to proxied paths while the app cannot take them: 503 (or 502) with Retry-After, HTML for browsers.
+// The answer to proxied paths while the app cannot take them: 503 with Retry-After (a status page for browsers,
+// JSON for the rest), and 502 with Retry-After when the app dropped a request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PHASE_CHECKS, type CheckName, type Phase, type PhaseSnapshot } from '../core/phases.js';
 
 export const RETRY_AFTER_SECONDS = 5;
 
-// Per phase: the status page's heading, and the message of the JSON answer. In `ready` the app itself is
-// missing for a moment (it just exited).
+// Per phase: the status page's heading, and the message of the JSON answer. `ready` is here to be complete:
+// the proxy has the app to send to then.
 const PHASE_TEXT: Readonly<Record<Phase, { readonly title: string; readonly message: string }>> = {
   starting: { title: 'Starting', message: 'The service is starting; retry shortly.' },
   waiting_for_database: { title: 'Waiting for the database', message: 'The service is waiting for its database; retry shortly.' },

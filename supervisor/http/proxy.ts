@@ -29,7 +29,7 @@ export interface Proxy {
   readonly openTunnels: number;
   /** Resolves true once no proxied request is under way (at once when none is), false after `timeoutMs`. */
   drained(timeoutMs: number): Promise<boolean>;
-  /** Ends idle upstream connections and every tunnel still open. */
+  /** Ends every upstream connection, idle or not, and every tunnel still open. */
   close(): void;
 }
 
@@ -72,8 +72,10 @@ export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage:
 // (sooner when the app's Keep-Alive header says so).
 const UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
 
-// The idle timeout applies only while a socket waits in the pool: a timer on a socket that carries a
-// request is refreshed on every chunk, which costs more CPU than the rest of a large response's relay.
+// The idle timeout is for sockets waiting in the pool: a reused socket carries no timer while it relays a
+// request (a timer is refreshed on every chunk, which costs more CPU than the rest of a large response's
+// relay). A new socket keeps it through its first request, which is harmless: the agent ends only idle
+// sockets when it fires.
 class UpstreamAgent extends http.Agent {
   override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
     (socket as Socket).setTimeout(0);

@@ -12,7 +12,6 @@ import { METRICS_PATH, ownPathOf } from '../http/own-paths.js';
 
 export type MetricsConfig = Pick<Config, 'metricsToken' | 'metricsPort' | 'metricsHost'>;
 
-
 export interface MetricsOptions {
   readonly config: MetricsConfig;
   readonly currentPhase: () => Phase;
