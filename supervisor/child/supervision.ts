@@ -49,6 +49,9 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     const decision = restartPolicy.recordCrash();
     phases.setCheck('app', { status: 'fail', output: reason });
     phases.recordError(ErrorCodes.APP_EXITED);
+    // Out of `ready` whether it restarts or not: the app is down, and `failed` is reached from `restarting_app`.
+    const detail = decision.restart ? `restart ${decision.recentCrashes} in ${decision.delayMs} ms` : `stopped ${decision.recentCrashes} times: giving up`;
+    if (!phases.transition('restarting_app', detail)) phases.describe(detail);
     if (!decision.restart) {
       throw new SupervisorError(
         ErrorCodes.APP_CRASH_LOOP,
@@ -57,8 +60,6 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
       );
     }
     options.metrics?.appRestarted();
-    const detail = `restart ${decision.recentCrashes} in ${decision.delayMs} ms`;
-    if (!phases.transition('restarting_app', detail)) phases.describe(detail);
     logger.warn({ event: 'app_restart', attempt: decision.recentCrashes, delayMs: decision.delayMs }, `restarting the app in ${decision.delayMs} ms`);
     await sleep(decision.delayMs, undefined, { signal }).catch(() => {});
   }

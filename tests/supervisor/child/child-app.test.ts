@@ -88,6 +88,12 @@ describe('the child app', () => {
     expect((await sup.exited).code).toBe(1);
     expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_APP_CRASH_LOOP' });
     expect(sup.entries().filter((entry) => entry.event === 'app_restart')).toHaveLength(2);
+    // The last crash came while ready: the supervisor still ends in `failed` (so /health/live says 503).
+    expect(sup.entries().filter((entry) => entry.event === 'phase').slice(-3)).toMatchObject([
+      { from: 'restarting_app', to: 'ready' },
+      { from: 'ready', to: 'restarting_app' },
+      { from: 'restarting_app', to: 'failed' },
+    ]);
   });
 
   it('gives up when the app exits before it ever answers', async () => {
