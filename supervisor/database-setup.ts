@@ -1,6 +1,6 @@
 // The database half of startup: wait until Postgres answers, then migrate and verify the schema.
 import type { Logger } from 'pino';
-import type { Config } from './core/config.js';
+import { type Config, ownDatabaseUrl } from './core/config.js';
 import { createPool, describeTarget } from './database/connection.js';
 import { waitForDatabase } from './database/wait.js';
 import { ErrorCodes } from './core/errors.js';
@@ -19,10 +19,13 @@ export interface DatabaseSetupOptions {
 
 /** Runs `waiting_for_database` through `verifying_schema`; holds no connection once it returns. */
 export async function setUpDatabase({ config, phases, logger, signal, metrics }: DatabaseSetupOptions): Promise<void> {
-  const target = describeTarget(config.databaseUrl);
+  // The supervisor's own connection: DIRECT_URL past a transaction pooler, else the app's DATABASE_URL.
+  const databaseUrl = ownDatabaseUrl(config);
+  const target = describeTarget(databaseUrl);
   phases.transition('waiting_for_database', `${target.host}/${target.database}`);
   const { attempts } = await waitForDatabase({
-    databaseUrl: config.databaseUrl,
+    databaseUrl,
+    variable: config.directUrl ? 'DIRECT_URL' : 'DATABASE_URL',
     timeoutMs: config.dbWaitTimeoutMs,
     connectTimeoutMs: config.dbConnectTimeoutMs,
     logger: logger.child({ module: 'database-wait' }),
@@ -38,7 +41,7 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
   phases.setCheck('database', { status: 'pass', observedValue: attempts, observedUnit: 'attempts' });
 
   // The app has a pool of its own: this one lives only while the schema is prepared.
-  const pool = createPool(config.databaseUrl, config.dbConnectTimeoutMs, logger.child({ module: 'database' }));
+  const pool = createPool(databaseUrl, config.dbConnectTimeoutMs, logger.child({ module: 'database' }));
   const closePool = (): void => void pool.end().catch(() => {});
   signal.addEventListener('abort', closePool, { once: true });
   try {

@@ -8,6 +8,8 @@ import { ErrorCodes, SupervisorError } from '../core/errors.js';
 
 export interface DatabaseWaitOptions {
   readonly databaseUrl: string;
+  /** The setting that holds `databaseUrl`, named in hints. @default 'DATABASE_URL' */
+  readonly variable?: string;
   /** Total budget for all attempts. */
   readonly timeoutMs: number;
   /** Budget for one attempt's connect. */
@@ -72,7 +74,7 @@ export async function waitForDatabase(options: DatabaseWaitOptions): Promise<{ a
         try {
           await tryConnect(options);
         } catch (error) {
-          const permanent = permanentFailure(error, databaseUrl);
+          const permanent = permanentFailure(error, databaseUrl, options.variable);
           throw permanent ? new AbortError(permanent) : error;
         }
       },

@@ -2,8 +2,8 @@
 // step. Results go to stdout, progress and errors (`CODE: message` and a hint) to stderr, secrets to neither.
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { type LogLevel, type MigrateConfig, loadMigrateConfig, loadMigrationsDir } from '../core/config.js';
-import { connectionOptions, describeTarget } from '../database/connection.js';
+import { type LogLevel, type MigrateConfig, loadMigrateConfig, loadMigrationsDir, ownDatabaseUrl } from '../core/config.js';
+import { type OwnConnection, connectionOptions, describeTarget, requireDirectSession } from '../database/connection.js';
 import { permanentFailure } from '../database/wait.js';
 import { ErrorCodes, ExitCodes, SupervisorError, exitCodeFor, isSupervisorError } from '../core/errors.js';
 import { type CommandResult, runDatabaseCommand } from './commands.js';
@@ -30,19 +30,22 @@ function createCliLogger(level: LogLevel): Logger {
   );
 }
 
+// DIRECT_URL when set (the CLI does the supervisor's own work), else DATABASE_URL.
 async function connect(config: MigrateConfig): Promise<pg.Client> {
-  const client = new pg.Client({ ...connectionOptions(config.databaseUrl, config.dbConnectTimeoutMs), application_name: 'migrate-cli' });
+  const url = ownDatabaseUrl(config);
+  const variable = config.directUrl ? 'DIRECT_URL' : 'DATABASE_URL';
+  const client = new pg.Client({ ...connectionOptions(url, config.dbConnectTimeoutMs), application_name: 'migrate-cli' });
   // A dropped connection also fails the query under way, which reports it; this only keeps it from crashing.
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (error) {
-    const target = describeTarget(config.databaseUrl);
+    const target = describeTarget(url);
     throw (
-      permanentFailure(error, config.databaseUrl) ??
+      permanentFailure(error, url, variable) ??
       new SupervisorError(ErrorCodes.DB_UNAVAILABLE, `Cannot connect to Postgres at ${target.host}: ${(error as Error).message}`, {
         cause: error,
-        hint: 'Check that the database is running and reachable from here, and DATABASE_URL.',
+        hint: `Check that the database is running and reachable from here, and ${variable}.`,
       })
     );
   }
@@ -55,14 +58,22 @@ async function runCommand(command: CommandName, options: CommandOptions): Promis
     return { exitCode: ExitCodes.OK, text: `Created ${file}: write its up (and down) SQL before it is applied.` };
   }
   const config = loadMigrateConfig();
-  scrub = createScrubber([config.databaseUrl, passwordOf(config.databaseUrl)]);
+  scrub = createScrubber([config.databaseUrl, passwordOf(config.databaseUrl), config.directUrl, passwordOf(config.directUrl)]);
   const [files, sequelizeMap] = await Promise.all([readMigrationFiles(config.migrationsDir), readSequelizeMap(config.migrationsDir)]);
   const client = await connect(config);
+  // DIRECT_URL says that the connection is direct: nothing to check then.
+  const checkSession = config.directUrl ? undefined : () => requireDirectSession(client, 'A migration outside a transaction (-- migrate:no-transaction)');
+  const openLockConnection = async (): Promise<OwnConnection> => {
+    const lockClient = await connect(config);
+    return { query: lockClient.query.bind(lockClient) as OwnConnection['query'], close: () => lockClient.end() };
+  };
   try {
-    const target = describeTarget(config.databaseUrl);
+    const target = describeTarget(ownDatabaseUrl(config));
     return await runDatabaseCommand(command, {
       config,
       client,
+      openLockConnection,
+      checkSession,
       files,
       sequelizeMap,
       logger: createCliLogger(config.logLevel),

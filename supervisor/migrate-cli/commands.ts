@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { MigrateConfig } from '../core/config.js';
 import { ErrorCodes, ExitCodes, SupervisorError } from '../core/errors.js';
 import type { MigrationFile } from '../migrations/files.js';
-import type { Queryable } from '../database/connection.js';
+import type { OwnConnection, Queryable } from '../database/connection.js';
 import { readHistory } from '../migrations/history.js';
 import { formatStatus, formatVerify, readStatus, verifyDatabase } from './report.js';
 import type { CommandName, CommandOptions } from './usage.js';
 import {
+  type MigrationLockOptions,
   type MigrationRunOptions,
   adoptAndApply,
   baselineTo,
@@ -21,6 +22,10 @@ import { SEQUELIZE_MAP_FILE, type SequelizeMap, adoptSequelizeHistory } from '..
 export interface CommandContext {
   readonly config: MigrateConfig;
   readonly client: Queryable;
+  /** A second connection, to hold the migration lock while `client` migrates. */
+  readonly openLockConnection: () => Promise<OwnConnection>;
+  /** Rejects when `client` is not a session of its own (see MigrationLockOptions.checkSession). */
+  readonly checkSession: (() => Promise<void>) | undefined;
   readonly files: readonly MigrationFile[];
   readonly sequelizeMap: SequelizeMap | undefined;
   readonly logger: Logger;
@@ -36,8 +41,15 @@ export interface CommandResult {
   readonly json?: unknown;
 }
 
-function runOptions({ config, logger }: CommandContext): MigrationRunOptions & { lockWaitTimeoutMs: number } {
+// `runs` are the migrations the command may run: one outside a transaction needs the lock in its session.
+function runOptions(
+  { config, logger, openLockConnection, checkSession }: CommandContext,
+  runs: readonly MigrationFile[] = [],
+): MigrationRunOptions & MigrationLockOptions {
   return {
+    openLockConnection,
+    needsSession: runs.some((file) => !file.transactional),
+    checkSession,
     logger,
     lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
     lockTimeoutMs: config.migrationLockTimeoutMs,
@@ -70,7 +82,7 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
 
   async up(context, { to }) {
     const { client, files, sequelizeMap } = context;
-    const options = runOptions(context);
+    const options = runOptions(context, inspectMigrations(files, await readHistory(client)).pending);
     const { adopted, applied, pending } = await withMigrationLock(client, options, async () => ({
       ...(await adoptAndApply(client, files, { ...options, sequelizeMap, to })),
       pending: inspectMigrations(files, await readHistory(client)).pending.map((file) => file.name),
@@ -83,7 +95,7 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
   },
 
   async down(context, { to, step }) {
-    const options = runOptions(context);
+    const options = runOptions(context, context.files);
     const reverted = await withMigrationLock(context.client, options, () =>
       revertMigrations(context.client, context.files, to !== undefined ? { to } : { step: step ?? 1 }, options),
     );

@@ -8,11 +8,13 @@ import { readMigrationFiles } from './files.js';
 import { readHistory } from './history.js';
 import { migrateToLatest, planMigrations } from './runner.js';
 import type { PhaseMachine } from '../core/phases.js';
+import { connectionOf, requireDirectSession } from '../database/connection.js';
 import { findMissingTables } from '../database/schema-check.js';
 import { readSequelizeMap } from './sequelize-adoption.js';
 
 type SchemaConfig = Pick<
   Config,
+  | 'directUrl'
   | 'migrationsDir'
   | 'migrateOnStart'
   | 'requiredTables'
@@ -41,7 +43,13 @@ export async function prepareSchema({ pool, config, phases, logger, metrics }: S
 
     if (plan.pending.length > 0 && config.migrateOnStart) {
       phases.transition('migrating', `${plan.pending.length} pending`);
+      const noTransaction = plan.pending.find((file) => !file.transactional);
       await migrateToLatest(client, files, {
+        openLockConnection: () => connectionOf(pool),
+        // DIRECT_URL says that the supervisor's connection is direct: nothing to check then.
+        checkSession: config.directUrl
+          ? undefined
+          : () => requireDirectSession(client, `Migration ${noTransaction?.name} (-- migrate:no-transaction)`),
         logger,
         lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
         lockTimeoutMs: config.migrationLockTimeoutMs,

@@ -1,7 +1,7 @@
 // Applies and reverts SQL migrations with umzug under the advisory lock, each together with its history row (see runSection).
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
+import { type LockConnection, MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
 import type { MigrationFile } from './files.js';
@@ -46,6 +46,16 @@ export interface MigrationRunOptions {
 }
 
 export interface MigrationLockOptions {
+  /** Opens the connection that holds the lock: one of its own, beside the one that migrates. */
+  readonly openLockConnection: () => Promise<LockConnection>;
+  /**
+   * The run includes a no-transaction migration: the lock is then held by the migrating session itself
+   * (see advisory-lock.ts), after `checkSession` (when given) made sure that it is a session of its own.
+   * @default false
+   */
+  readonly needsSession?: boolean;
+  /** Rejects when the migrating connection is not a session of its own (e.g. a transaction pooler's). */
+  readonly checkSession?: () => Promise<void>;
   readonly logger: Logger;
   /** How long to wait while another process holds the migration lock. */
   readonly lockWaitTimeoutMs: number;
@@ -312,8 +322,9 @@ export async function baselineTo(
 
 /** Runs `fn` holding the migration lock, with the history table in place: every change to the history goes through it. */
 export async function withMigrationLock<T>(client: Queryable, options: MigrationLockOptions, fn: () => Promise<T>): Promise<T> {
+  if (options.needsSession) await options.checkSession?.();
   return withAdvisoryLock(
-    client,
+    options.needsSession ? { kind: 'session', client } : { kind: 'transaction', openConnection: options.openLockConnection },
     { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger },
     async () => {
       await ensureHistoryTable(client);
@@ -344,5 +355,7 @@ export async function migrateToLatest(
   files: readonly MigrationFile[],
   options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
 ): Promise<string[]> {
-  return withMigrationLock(client, options, async () => (await adoptAndApply(client, files, options)).applied);
+  const { pending } = inspectMigrations(files, await readHistory(client));
+  const needsSession = pending.some((file) => !file.transactional);
+  return withMigrationLock(client, { ...options, needsSession }, async () => (await adoptAndApply(client, files, options)).applied);
 }

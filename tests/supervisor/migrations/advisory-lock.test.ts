@@ -1,26 +1,26 @@
-// The migration lock against a real Postgres: waiting while another session holds it, the deadline, release.
+// The migration lock against a real Postgres: waiting while another session holds it, the deadline, release,
+// and nothing left behind whatever ends the connection that holds it.
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireAdvisoryLock, releaseAdvisoryLock } from '../../../supervisor/migrations/advisory-lock.js';
-import type { Queryable } from '../../../supervisor/database/connection.js';
+import type { OwnConnection, Queryable } from '../../../supervisor/database/connection.js';
+import { type AdvisoryLockOptions, withAdvisoryLock } from '../../../supervisor/migrations/advisory-lock.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
 const LOCK_ID = '42424242';
 let db: TestDatabase;
 let holder: pg.Client;
-let waiter: pg.Client;
 
 beforeEach(async () => {
   db = await createTestDatabase('advisory_lock');
+  // Another instance holding the lock (a session lock: advisory locks of both levels share one key space).
   holder = new pg.Client({ connectionString: db.url });
-  waiter = new pg.Client({ connectionString: db.url });
-  await Promise.all([holder.connect(), waiter.connect()]);
+  await holder.connect();
   await holder.query('SELECT pg_advisory_lock($1::bigint)', [LOCK_ID]);
 });
 afterEach(async () => {
-  await Promise.all([holder.end(), waiter.end()]);
+  await holder.end();
   await db.drop();
 });
 
@@ -35,32 +35,46 @@ function capturingLogger(): { logger: Logger; entries: Record<string, unknown>[]
   return { logger: pino({ level: 'debug' }, stream), entries };
 }
 
-// The waiter's connection, noting when each attempt to take the lock was made.
-function timedAttempts(client: Queryable): { client: Queryable; attemptsAt: number[] } {
+// Opens the waiter's lock connection (a real one), noting when each attempt to take the lock was made.
+function lockConnections(): { open: () => Promise<OwnConnection>; attemptsAt: number[]; pids: number[] } {
   const attemptsAt: number[] = [];
-  const query = ((...args: Parameters<Queryable['query']>) => {
-    if (String(args[0]).includes('pg_try_advisory_lock')) attemptsAt.push(performance.now());
-    return (client.query as (...a: unknown[]) => unknown)(...args);
-  }) as Queryable['query'];
-  return { client: { query }, attemptsAt };
+  const pids: number[] = [];
+  const open = async (): Promise<OwnConnection> => {
+    const client = new pg.Client({ connectionString: db.url });
+    client.on('error', () => {}); // the server's notice when a test ends the session
+    await client.connect();
+    pids.push((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    const query = ((...args: Parameters<Queryable['query']>) => {
+      if (String(args[0]).includes('pg_try_advisory_xact_lock')) attemptsAt.push(performance.now());
+      return (client.query as (...a: unknown[]) => unknown).apply(client, args);
+    }) as Queryable['query'];
+    return { query, close: () => client.end() };
+  };
+  return { open, attemptsAt, pids };
 }
 
-describe('acquireAdvisoryLock', () => {
+function options(logger: Logger, overrides: Partial<AdvisoryLockOptions> = {}): AdvisoryLockOptions {
+  return { lockId: LOCK_ID, timeoutMs: 10_000, pollMs: 100, logger, ...overrides };
+}
+
+describe('withAdvisoryLock', () => {
   it('tries again every pollMs or so, jittered, logs lock_waiting once, and gives up at the deadline', async () => {
     const { logger, entries } = capturingLogger();
-    const { client, attemptsAt } = timedAttempts(waiter);
+    const { open, attemptsAt } = lockConnections();
+    let ran = false;
     const startedAt = performance.now();
 
-    await expect(acquireAdvisoryLock(client, { lockId: LOCK_ID, timeoutMs: 1_500, pollMs: 150, logger })).rejects.toMatchObject({
+    await expect(withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger, { timeoutMs: 1_500, pollMs: 150 }), async () => (ran = true))).rejects.toMatchObject({
       code: 'SUP_ERR_LOCK_TIMEOUT',
       message: 'Another instance held the migration lock for more than 1500 ms',
       hint: 'Check for a stuck migration (pg_stat_activity) or raise MIGRATION_LOCK_WAIT_TIMEOUT_MS.',
     });
     const elapsed = performance.now() - startedAt;
+    expect(ran).toBe(false);
     expect(elapsed).toBeGreaterThanOrEqual(1_450);
     expect(elapsed).toBeLessThan(2_500);
 
-    // 1.5 s with waits of 75–225 ms (plus each query's time); the last wait is cut short by the deadline.
+    // 1.5 s with waits of 100–200 ms (plus each query's time); the last wait is cut short by the deadline.
     expect(attemptsAt.length).toBeGreaterThanOrEqual(5);
     expect(attemptsAt.length).toBeLessThanOrEqual(21);
     const gaps = attemptsAt.slice(1, -1).map((at, index) => at - attemptsAt[index]!);
@@ -73,50 +87,77 @@ describe('acquireAdvisoryLock', () => {
     expect(await db.advisoryLocks()).toBe(1);
   });
 
-  it('takes the lock as soon as the other session lets it go, and says how long it waited', async () => {
+  it('takes the lock as soon as the other session lets it go, holds it in an open transaction while fn runs, and ends it after', async () => {
     const { logger, entries } = capturingLogger();
-    const acquiring = acquireAdvisoryLock(waiter, { lockId: LOCK_ID, timeoutMs: 10_000, pollMs: 100, logger });
+    const { open, pids } = lockConnections();
+    const running = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => {
+      // Held by the lock connection, in a transaction that is open while the work runs elsewhere.
+      const { rows } = await holder.query<{ pid: number; state: string }>(
+        "SELECT l.pid, a.state FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.objid = $1::bigint AND l.granted",
+        [LOCK_ID],
+      );
+      return rows;
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
-    await acquiring;
+    const heldWhileRunning = await running;
 
-    expect(entries.map((entry) => entry.event)).toEqual(['lock_waiting', 'lock_acquired']);
+    expect(heldWhileRunning).toEqual([{ pid: pids[0], state: 'idle in transaction' }]);
+    expect(entries.map((entry) => entry.event)).toEqual(['lock_waiting', 'lock_acquired', 'lock_released']);
     expect(entries[1]).toMatchObject({ lockId: LOCK_ID, waitedMs: expect.any(Number) });
     expect(entries[1]!.waitedMs).toBeGreaterThanOrEqual(500);
     expect(entries[1]!.waitedMs).toBeLessThan(1_500);
-    const held = await waiter.query(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = $1::bigint",
-      [LOCK_ID],
-    );
-    expect(held.rows[0]?.n).toBe(1);
+    expect(await db.advisoryLocks()).toBe(0);
+  });
+
+  it('ends the lock when fn fails, and when the connection that holds it is killed', async () => {
+    await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
+    const { logger, entries } = capturingLogger();
+    const { open, pids } = lockConnections();
+    await expect(withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), () => Promise.reject(new Error('migration failed')))).rejects.toThrow('migration failed');
+    expect(await db.advisoryLocks()).toBe(0);
+
+    // The process that holds the lock dies mid-way: its connection goes, and the lock with it.
+    const killed = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => {
+      await holder.query('SELECT pg_terminate_backend($1)', [pids[1]]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    });
+    await killed;
+    expect(await db.advisoryLocks()).toBe(0);
+    expect(entries.filter((entry) => entry.event === 'lock_release_failed')).toEqual([expect.objectContaining({ level: 40 })]);
+  });
+
+  it('held by the migrating session itself (a run with a no-transaction migration): taken, then let go', async () => {
+    const { logger, entries } = capturingLogger();
+    const own = new pg.Client({ connectionString: db.url });
+    await own.connect();
+    try {
+      const pid = (await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const running = withAdvisoryLock({ kind: 'session', client: own }, options(logger), async () => {
+        const { rows } = await holder.query<{ pid: number }>(
+          "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::bigint AND granted",
+          [LOCK_ID],
+        );
+        return rows.map((row) => row.pid);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
+      expect(await running).toEqual([pid]);
+      expect(entries.map((entry) => entry.event)).toEqual(['lock_waiting', 'lock_acquired', 'lock_released']);
+      expect(await db.advisoryLocks()).toBe(0);
+    } finally {
+      await own.end();
+    }
   });
 
   it('reports a failed query at once instead of trying again until the deadline', async () => {
     const { logger } = capturingLogger();
-    const doomed = new pg.Client({ connectionString: db.url });
-    doomed.on('error', () => {}); // the server's notice that it ended the session
-    await doomed.connect();
-    const pid = (await doomed.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-    const acquiring = acquireAdvisoryLock(doomed, { lockId: LOCK_ID, timeoutMs: 10_000, pollMs: 100, logger });
+    const { open, pids } = lockConnections();
+    const acquiring = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const startedAt = performance.now();
-    await holder.query('SELECT pg_terminate_backend($1)', [pid]);
+    await holder.query('SELECT pg_terminate_backend($1)', [pids[0]]);
     await expect(acquiring).rejects.toThrow(/terminat|not queryable/i);
     expect(performance.now() - startedAt).toBeLessThan(1_500);
-    await doomed.end().catch(() => {});
-  });
-});
-
-describe('releaseAdvisoryLock', () => {
-  it('lets the lock go; a failure to do so is a warning, not an error', async () => {
-    const { logger, entries } = capturingLogger();
-    await releaseAdvisoryLock(holder, LOCK_ID, logger);
-    expect(await db.advisoryLocks()).toBe(0);
-
-    await releaseAdvisoryLock({ query: () => Promise.reject(new Error('connection gone')) } as unknown as Queryable, LOCK_ID, logger);
-    expect(entries.map((entry) => [entry.event, entry.level])).toEqual([
-      ['lock_released', 20],
-      ['lock_release_failed', 40],
-    ]);
   });
 });

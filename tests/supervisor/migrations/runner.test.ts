@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
 import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
+import type { OwnConnection } from '../../../supervisor/database/connection.js';
 import { applyPending, baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { applyMigrations, MIGRATIONS_DIR } from '../../helpers/migrate.js';
@@ -23,11 +24,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// A connection of its own for the migration lock, as the supervisor opens one beside the one that migrates.
+async function openConnection(url: string): Promise<OwnConnection> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
+}
+
 async function migrate(options: { lockWaitTimeoutMs?: number } = {}): Promise<string[]> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     return await migrateToLatest(client, await readMigrationFiles(dir), {
+      openLockConnection: () => openConnection(db.url),
       logger: silent,
       lockTimeoutMs: 2_000,
       statementTimeoutMs: 0,
@@ -46,7 +55,7 @@ describe('the migrator\'s log', () => {
     const lines: string[] = [];
     // Like the supervisor's root logger: `name` is a base field of every line.
     const logger = pino({ base: { name: 'supervisor' } }, { write: (line: string) => void lines.push(line) });
-    const options = { logger, lockTimeoutMs: 2_000, statementTimeoutMs: 0, lockWaitTimeoutMs: 30_000 };
+    const options = { logger, lockTimeoutMs: 2_000, statementTimeoutMs: 0, lockWaitTimeoutMs: 30_000, openLockConnection: () => openConnection(db.url) };
     const files = await readMigrationFiles(dir);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
