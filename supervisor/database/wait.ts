@@ -52,7 +52,8 @@ export function permanentFailure(error: unknown, databaseUrl: string, variable =
   return undefined;
 }
 
-async function tryConnect(options: DatabaseWaitOptions): Promise<void> {
+/** One connection and `SELECT 1`, on a connection of its own that is closed after; rejects with pg's error. */
+export async function pingDatabase(options: Pick<DatabaseWaitOptions, 'databaseUrl' | 'connectTimeoutMs'>): Promise<void> {
   const client = new pg.Client(connectionOptions(options.databaseUrl, options.connectTimeoutMs));
   client.on('error', () => {}); // a late socket error after a failed attempt is already reported
   try {
@@ -72,7 +73,7 @@ export async function waitForDatabase(options: DatabaseWaitOptions): Promise<{ a
       async () => {
         attempts++;
         try {
-          await tryConnect(options);
+          await pingDatabase(options);
         } catch (error) {
           const permanent = permanentFailure(error, databaseUrl, options.variable);
           throw permanent ? new AbortError(permanent) : error;
