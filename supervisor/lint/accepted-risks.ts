@@ -3,7 +3,9 @@
 //   -- lint:accept-file <rule>[, <rule>…] [why]   for the whole file
 // A rule named `all` accepts every rule.
 
-import type { StatementLines } from './statements.js';
+import type { SqlStatement } from '../core/sql-statements.js';
+
+type StatementLines = Pick<SqlStatement, 'firstLine' | 'lastLine'>;
 
 export interface Acceptance {
   readonly rules: ReadonlySet<string>;

@@ -3,7 +3,7 @@
 import { ADVICE, RULES_NOT_APPLIED } from './advice.js';
 import { type Acceptance, readAcceptedRisks } from './accepted-risks.js';
 import { runSquawk, type SquawkInput } from './squawk.js';
-import { statementLines } from './statements.js';
+import { parseStatements } from '../core/sql-statements.js';
 
 /** A migration to lint, as it is on disk. */
 export interface LintSubject {
@@ -94,7 +94,7 @@ export async function lintMigrations(subjects: readonly LintSubject[]): Promise<
       files.push({ name: subject.name, fileName: subject.fileName, linted: false, reason, findings: [] });
       continue;
     }
-    const accepted = readAcceptedRisks(text, await statementLines(text));
+    const accepted = readAcceptedRisks(text, (await parseStatements(text)) ?? []);
     const findings = own
       .filter((finding) => !RULES_NOT_APPLIED.has(finding.rule))
       .map((finding) => toFinding(finding.rule, finding.line, finding.message, finding.help, accepted.find(finding.rule, finding.line)))
