@@ -76,6 +76,7 @@ async function runCommand(command: CommandName, options: CommandOptions): Promis
       checkSession,
       files,
       sequelizeMap,
+      connection: connectionOptions(ownDatabaseUrl(config), config.dbConnectTimeoutMs),
       logger: createCliLogger(config.logLevel),
       target: `${target.user}@${target.host}/${target.database}`,
     }, options);

@@ -1,5 +1,6 @@
 // The migrate CLI's database commands. Each returns what to print; those that change the history run
 // under the migration lock, exactly like the supervisor's start.
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MigrateConfig } from '../core/config.js';
 import { ErrorCodes, ExitCodes, SupervisorError } from '../core/errors.js';
@@ -14,6 +15,7 @@ import {
   adoptAndApply,
   baselineTo,
   inspectMigrations,
+  kindOf,
   revertMigrations,
   withMigrationLock,
 } from '../migrations/runner.js';
@@ -29,6 +31,8 @@ export interface CommandContext {
   readonly files: readonly MigrationFile[];
   readonly sequelizeMap: SequelizeMap | undefined;
   readonly logger: Logger;
+  /** How sequelize-cli migrations connect: the options of `client`'s connection. */
+  readonly connection: pg.ClientConfig;
   /** Who and where, for the reports: `user@host/database`, never the password. */
   readonly target: string;
 }
@@ -43,12 +47,14 @@ export interface CommandResult {
 
 // `runs` are the migrations the command may run: one outside a transaction needs the lock in its session.
 function runOptions(
-  { config, logger, openLockConnection, checkSession }: CommandContext,
+  { config, logger, openLockConnection, checkSession, files, connection }: CommandContext,
   runs: readonly MigrationFile[] = [],
 ): MigrationRunOptions & MigrationLockOptions {
   return {
     openLockConnection,
-    needsSession: runs.some((file) => !file.transactional),
+    needsSession: runs.some((file) => file.kind === 'sql' && !file.transactional),
+    kind: kindOf(files),
+    connection,
     checkSession,
     logger,
     lockWaitTimeoutMs: config.migrationLockWaitTimeoutMs,
@@ -82,10 +88,11 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
 
   async up(context, { to }) {
     const { client, files, sequelizeMap } = context;
-    const options = runOptions(context, inspectMigrations(files, await readHistory(client)).pending);
+    const kind = kindOf(files);
+    const options = runOptions(context, inspectMigrations(files, await readHistory(client, 'name', kind)).pending);
     const { adopted, applied, pending } = await withMigrationLock(client, options, async () => ({
       ...(await adoptAndApply(client, files, { ...options, sequelizeMap, to })),
-      pending: inspectMigrations(files, await readHistory(client)).pending.map((file) => file.name),
+      pending: inspectMigrations(files, await readHistory(client, 'name', kind)).pending.map((file) => file.name),
     }));
     const done = [...listed('Adopted from SequelizeMeta (not run)', adopted), ...listed('Applied', applied)];
     return {

@@ -1,19 +1,20 @@
 // What `migrate status` and `migrate verify` find, read without a lock and without changing anything,
 // and how they print it.
 import { ErrorCodes, type SupervisorError } from '../core/errors.js';
-import type { MigrationFile } from '../migrations/files.js';
+import type { MigrationFile, MigrationKind } from '../migrations/files.js';
 import type { Queryable } from '../database/connection.js';
 import { readHistory } from '../migrations/history.js';
-import { type MigrationInspection, inspectMigrations, migrationsOutOfOrder } from '../migrations/runner.js';
+import { type MigrationInspection, inspectMigrations, kindOf, migrationsOutOfOrder } from '../migrations/runner.js';
 import { findMissingTables } from '../database/schema-check.js';
 import { type SequelizeMap, planAdoption, readSequelizeMeta } from '../migrations/sequelize-adoption.js';
 
 export interface AppliedEntry {
   readonly name: string;
-  readonly appliedAt: string;
-  readonly durationMs: number;
-  /** `changed`: the file differs from what was applied; `no file`: applied by another release. */
-  readonly checksum: 'ok' | 'changed' | 'no file';
+  /** Null for sequelize-cli migrations: SequelizeMeta records only names. */
+  readonly appliedAt: string | null;
+  readonly durationMs: number | null;
+  /** `changed`: the file differs from what was applied; `no file`: applied by another release; `not recorded`: SequelizeMeta keeps none. */
+  readonly checksum: 'ok' | 'changed' | 'no file' | 'not recorded';
 }
 
 export interface PendingEntry {
@@ -31,6 +32,8 @@ export interface StatusReport {
   readonly outOfOrder?: VerifyProblem & { readonly hint: string | undefined };
   /** Null without a SequelizeMeta table; `unmapped` lists its entries that no migration replaces. */
   readonly sequelizeMeta: { readonly mapFile: boolean; readonly unmapped: readonly string[] } | null;
+  /** The kind of the folder's migrations, which says where the history is (`SequelizeMeta` for `sequelize`). */
+  readonly kind: MigrationKind;
 }
 
 export interface VerifyProblem {
@@ -54,11 +57,13 @@ export async function readStatus(
   files: readonly MigrationFile[],
   sequelizeMap: SequelizeMap | undefined,
 ): Promise<StatusReport> {
-  const history = await readHistory(client);
+  const kind = kindOf(files);
+  const history = await readHistory(client, 'name', kind);
   const inspection = inspectMigrations(files, history);
   const changed = new Set(inspection.changed.map((file) => file.name));
   const unknown = new Set(inspection.unknown.map((row) => row.name));
-  const meta = await readSequelizeMeta(client);
+  // For a folder of sequelize-cli migrations, SequelizeMeta is the history itself, not one to adopt.
+  const meta = kind === 'sql' ? await readSequelizeMeta(client) : undefined;
   const adoption = meta && sequelizeMap ? planAdoption(files, history, meta, sequelizeMap) : undefined;
   const adopted = new Set(adoption?.adopt.map((file) => file.name));
   const outOfOrder = new Set(inspection.outOfOrder.map((file) => file.name));
@@ -66,9 +71,9 @@ export async function readStatus(
   return {
     applied: history.map((row) => ({
       name: row.name,
-      appliedAt: row.appliedAt.toISOString(),
-      durationMs: row.durationMs,
-      checksum: unknown.has(row.name) ? 'no file' : changed.has(row.name) ? 'changed' : 'ok',
+      appliedAt: row.appliedAt?.toISOString() ?? null,
+      durationMs: row.durationMs ?? null,
+      checksum: unknown.has(row.name) ? 'no file' : changed.has(row.name) ? 'changed' : row.checksum === undefined ? 'not recorded' : 'ok',
     })),
     pending: inspection.pending.map((file) => ({
       name: file.name,
@@ -77,6 +82,7 @@ export async function readStatus(
     })),
     ...(refusal ? { outOfOrder: { code: refusal.code, message: refusal.message, hint: refusal.hint } } : {}),
     sequelizeMeta: meta ? { mapFile: sequelizeMap !== undefined, unmapped: adoption?.unmapped ?? [...meta] } : null,
+    kind,
   };
 }
 
@@ -87,7 +93,13 @@ function outOfOrderProblem({ outOfOrder, lastApplied }: MigrationInspection): Su
 export function formatStatus(report: StatusReport, where: string): string {
   const rows = [
     ['state', 'name', 'applied at', 'duration', 'checksum'],
-    ...report.applied.map((row) => ['applied', row.name, row.appliedAt, `${row.durationMs} ms`, row.checksum]),
+    ...report.applied.map((row) => [
+      'applied',
+      row.name,
+      row.appliedAt ?? '',
+      row.durationMs === null ? '' : `${row.durationMs} ms`,
+      row.checksum === 'not recorded' ? '' : row.checksum,
+    ]),
     ...report.pending.map((row) => [row.outOfOrder ? 'out-of-order' : row.adoptFrom ? 'adopt' : 'pending', row.name, '', '', '']),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -99,6 +111,7 @@ export function formatStatus(report: StatusReport, where: string): string {
     ...(adopt > 0 ? [`${adopt} to adopt from SequelizeMeta`] : []),
     ...(outOfOrder > 0 ? [`${outOfOrder} out of order`] : []),
   ];
+  const history = report.kind === 'sequelize' ? 'history in SequelizeMeta (sequelize-cli migrations)' : undefined;
   const notes = [
     `${report.applied.length} applied, ${report.pending.length} pending${pendingDetails.length > 0 ? ` (${pendingDetails.join(', ')})` : ''}` +
       `${changed > 0 ? `, ${changed} changed on disk` : ''}`,
@@ -114,7 +127,7 @@ export function formatStatus(report: StatusReport, where: string): string {
   } else if (report.sequelizeMeta && report.sequelizeMeta.unmapped.length > 0) {
     notes.push(`SequelizeMeta entries no migration replaces: ${report.sequelizeMeta.unmapped.join(', ')}`);
   }
-  return [where, '', ...table, '', ...notes].join('\n');
+  return [history ? `${where}; ${history}` : where, '', ...table, '', ...notes].join('\n');
 }
 
 /** Nothing pending (nor out of order), no applied file changed, every required table present: what `verify` checks. */
@@ -123,7 +136,7 @@ export async function verifyDatabase(
   files: readonly MigrationFile[],
   requiredTables: readonly string[],
 ): Promise<VerifyReport> {
-  const inspection = inspectMigrations(files, await readHistory(client));
+  const inspection = inspectMigrations(files, await readHistory(client, 'name', kindOf(files)));
   const pending = inspection.pending.map((file) => file.name);
   const changed = inspection.changed.map((file) => file.name);
   const outOfOrder = inspection.outOfOrder.map((file) => file.name);

@@ -1,25 +1,49 @@
-// Reads `migrations/<number>_<name>.sql` files: up/down sections, the no-transaction marker, a checksum.
+// Reads the migrations folder: SQL files (`-- migrate:up/down` sections, `-- migrate:no-transaction`), JS/TS modules
+// (umzug style) or sequelize-cli migrations, one kind per folder; each with a checksum, in name order.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
 
-/** One migration file, parsed. `name` is the file name without `.sql`; it keys the history. */
-export interface MigrationFile {
+/** What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), or sequelize-cli migrations. */
+export type MigrationKind = 'sql' | ScriptKind;
+
+interface MigrationBase {
+  /** What keys the history: the file name without extension (`schema_migrations`), or with it (`SequelizeMeta`, as sequelize-cli keeps it). */
   readonly name: string;
+  readonly fileName: string;
   readonly path: string;
-  readonly up: string;
-  readonly down: string | undefined;
-  /** False when the file says `-- migrate:no-transaction` (e.g. CREATE INDEX CONCURRENTLY). */
+  /** False when the migration cannot run inside the runner's transaction (`-- migrate:no-transaction`, or a sequelize-cli migration that opens its own). */
   readonly transactional: boolean;
   /** SHA-256 of the file with line endings normalised, so a checkout with CRLF is not a "change". */
   readonly checksum: string;
+  /** Whether it has a down step (`-- migrate:down` section, `down` export). */
+  readonly hasDown: boolean;
+}
+
+/** One SQL migration file, parsed. */
+export interface SqlMigration extends MigrationBase {
+  readonly kind: 'sql';
+  readonly up: string;
+  readonly down: string | undefined;
   /** The file's line numbers where the up and down SQL start, so that errors can point into the file. */
   readonly firstLine: { readonly up: number; readonly down: number | undefined };
 }
 
-/** `<number>_<name>.sql`: files run in name order (so numbers need one width), the name without `.sql` keys the history. */
-export const MIGRATION_FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
+/** A JS/TS migration, loaded only when it runs. */
+export interface ScriptMigration extends MigrationBase {
+  readonly kind: ScriptKind;
+}
+
+/** One migration file of any kind; one folder holds one kind. */
+export type MigrationFile = SqlMigration | ScriptMigration;
+
+/**
+ * `<number>_<name>.sql` or `<number>-<name>.sql` (`0001_create_messages.sql`, `20240101120000-create-messages.sql`): files run in
+ * name order (so numbers need one width), the name without `.sql` keys the history.
+ */
+export const MIGRATION_FILE_NAME = /^(\d+)[_-]([A-Za-z0-9_.-]+)\.sql$/;
 const MARKER = /^--\s*migrate:(up|down|no-transaction)\b.*$/;
 
 export function checksumOf(content: string): string {
@@ -33,9 +57,9 @@ function invalid(file: string, problem: string): SupervisorError {
 }
 
 /** Splits a file into its sections. Without markers the whole file is the up step. */
-export function parseMigration(fileName: string, content: string, filePath = fileName): MigrationFile {
+export function parseMigration(fileName: string, content: string, filePath = fileName): SqlMigration {
   const match = MIGRATION_FILE_NAME.exec(fileName);
-  if (!match) throw invalid(fileName, 'the file name must look like `0001_create_messages.sql`');
+  if (!match) throw invalid(fileName, 'the file name must look like `0001_create_messages.sql` or `20240101120000-create-messages.sql`');
 
   const sections: Record<'up' | 'down', string[] | undefined> = { up: undefined, down: undefined };
   let current: 'up' | 'down' | 'preamble' = 'preamble';
@@ -43,7 +67,8 @@ export function parseMigration(fileName: string, content: string, filePath = fil
   const preamble: string[] = [];
   const firstLine: Partial<Record<'up' | 'down' | 'preamble', number>> = {};
 
-  for (const [index, line] of content.replace(/\r\n/g, '\n').split('\n').entries()) {
+  for (const [index, text] of content.replace(/\r\n/g, '\n').split('\n').entries()) {
+    const line = withoutPsqlMetaCommand(fileName, text, index + 1);
     const marker = MARKER.exec(line.trim());
     if (!marker && line.trim() !== '') firstLine[current] ??= index + 1;
     if (marker?.[1] === 'no-transaction') {
@@ -68,46 +93,109 @@ export function parseMigration(fileName: string, content: string, filePath = fil
   if (up === '' || isOnlyComments(up)) throw invalid(fileName, 'the up section is empty');
   const down = sections.down?.join('\n').trim();
 
+  const downSql = down === undefined || down === '' || isOnlyComments(down) ? undefined : down;
   return {
+    kind: 'sql',
     name: fileName.slice(0, -'.sql'.length),
+    fileName,
     path: filePath,
     up,
-    down: down === undefined || down === '' || isOnlyComments(down) ? undefined : down,
+    down: downSql,
+    hasDown: downSql !== undefined,
     transactional,
     checksum: checksumOf(content),
     firstLine: { up: (hasMarkers ? firstLine.up : firstLine.preamble) ?? 1, down: firstLine.down },
   };
 }
 
+// pg_dump 17.6+ brackets its output in psql's `\restrict KEY` / `\unrestrict KEY`, which only matter to psql: dropped.
+const PSQL_RESTRICT = /^\\(?:un)?restrict\b/;
+
+// The server understands no psql meta-command (`\connect`, `\set`, …): any other is refused, with its line.
+function withoutPsqlMetaCommand(fileName: string, line: string, lineNumber: number): string {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('\\')) return line;
+  if (PSQL_RESTRICT.test(trimmed)) return '';
+  throw invalid(
+    fileName,
+    `line ${lineNumber} has the psql meta-command \`${trimmed.split(/\s/)[0]}\`, which only psql understands; remove it ` +
+      '(a `pg_dump --schema-only` file needs no other change)',
+  );
+}
+
 function isOnlyComments(sql: string): boolean {
   return sql.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'));
 }
 
-/** Reads every `.sql` file in `dir` in name order; rejects duplicate numbers and badly named `.sql` files, ignores the rest. */
-export async function readMigrationFiles(dir: string): Promise<MigrationFile[]> {
+/** The file name without its extension: what keys `schema_migrations`. */
+export function stripExtension(fileName: string): string {
+  return fileName.replace(/\.[^.]+$/, '');
+}
+
+function unreadable(dir: string, error: unknown): SupervisorError {
+  return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Cannot read the migrations folder ${dir}`, {
+    cause: error,
+    hint: 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules or sequelize-cli migrations).',
+  });
+}
+
+function summarize(names: readonly string[]): string {
+  return names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+}
+
+export interface ReadMigrationsOptions {
+  /**
+   * The user's project, where `.sequelizerc` and the `sequelize` package are looked for when the files themselves
+   * do not say whether they are sequelize-cli migrations.
+   * @default process.cwd()
+   */
+  readonly projectDir?: string;
+}
+
+/**
+ * Reads every migration in `dir`, in name order (equal numbers ordered by the rest of the name, as sequelize-cli does).
+ * Refuses a folder that mixes kinds, a badly named migration file, and a folder with nothing to run (naming what it holds).
+ */
+export async function readMigrationFiles(dir: string, options: ReadMigrationsOptions = {}): Promise<MigrationFile[]> {
   let entries: string[];
   try {
-    entries = await readdir(dir);
+    entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
   } catch (error) {
-    throw new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Cannot read the migrations folder ${dir}`, {
-      cause: error,
-      hint: 'Set MIGRATIONS_DIR to the folder that holds the .sql migration files.',
-    });
+    throw unreadable(dir, error);
   }
-  const sqlFiles = entries.filter((entry) => entry.endsWith('.sql')).sort();
-  const migrations = await Promise.all(
-    sqlFiles.map(async (fileName) => {
-      const filePath = path.join(dir, fileName);
-      return parseMigration(fileName, await readFile(filePath, 'utf8'), filePath);
-    }),
-  );
-
-  const seen = new Map<string, string>();
-  for (const migration of migrations) {
-    const number = String(Number(migration.name.split('_')[0]));
-    const other = seen.get(number);
-    if (other) throw invalid(migration.name, `has the same number as ${other}; give each migration its own number`);
-    seen.set(number, migration.name);
+  const sqlFiles = entries.filter((entry) => entry.endsWith('.sql'));
+  const scriptFiles = entries.filter((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'));
+  if (sqlFiles.length > 0 && scriptFiles.length > 0) {
+    throw new SupervisorError(
+      ErrorCodes.MIGRATION_INVALID,
+      `The migrations folder ${dir} mixes SQL files (${summarize(sqlFiles.sort())}) with JS/TS files (${summarize(scriptFiles.sort())})`,
+      { hint: 'Keep one kind of migration per folder: convert one kind, or move the other files out of MIGRATIONS_DIR.' },
+    );
   }
-  return migrations;
+  let migrations: MigrationFile[];
+  if (scriptFiles.length > 0) {
+    const sources = await Promise.all(scriptFiles.map(async (fileName) => ({ fileName, path: path.join(dir, fileName), source: await readFile(path.join(dir, fileName), 'utf8') })));
+    migrations = await classifyScripts(dir, sources, options.projectDir ?? process.cwd());
+  } else {
+    migrations = await Promise.all(
+      sqlFiles.map(async (fileName) => {
+        const filePath = path.join(dir, fileName);
+        return parseMigration(fileName, await readFile(filePath, 'utf8'), filePath);
+      }),
+    );
+  }
+  if (migrations.length === 0) {
+    const found = entries.filter((entry) => !entry.startsWith('.')).sort();
+    throw new SupervisorError(
+      ErrorCodes.MIGRATION_INVALID,
+      `The migrations folder ${dir} holds no migration: ${found.length > 0 ? `found only ${summarize(found)}` : 'it is empty'}`,
+      {
+        hint:
+          'Put the migrations there (`0001_name.sql`, `0001_name.js` exporting up/down, or sequelize-cli files), ' +
+          'or set MIGRATIONS_DIR to the folder that holds them.',
+      },
+    );
+  }
+  // Compared as JavaScript sorts strings, never in a locale: the order the history and the out-of-order check use.
+  return migrations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,12 +1,14 @@
-// The `schema_migrations` table: one row per applied migration, written with it (in its transaction, unless the file opts out).
+// The history: `schema_migrations` for SQL files and JS/TS modules, sequelize-cli's own `SequelizeMeta` for its
+// migrations; one row per applied migration, written with it (in its transaction, unless it cannot have one).
 import type { Queryable } from '../database/connection.js';
+import type { MigrationKind } from './files.js';
 
-/** One applied migration, as recorded. */
+/** One applied migration, as recorded. SequelizeMeta records only the name. */
 export interface AppliedMigration {
   readonly name: string;
-  readonly checksum: string;
-  readonly appliedAt: Date;
-  readonly durationMs: number;
+  readonly checksum: string | undefined;
+  readonly appliedAt: Date | undefined;
+  readonly durationMs: number | undefined;
 }
 
 const UNDEFINED_TABLE = '42P01';
@@ -27,8 +29,9 @@ export async function ensureHistoryTable(client: Queryable): Promise<void> {
  */
 export type HistoryOrder = 'name' | 'applied';
 
-/** The history in the given order; empty when the table does not exist yet (a fresh database). */
-export async function readHistory(client: Queryable, order: HistoryOrder = 'name'): Promise<AppliedMigration[]> {
+/** The history of a folder of `kind` in the given order; empty when its table does not exist yet (a fresh database). */
+export async function readHistory(client: Queryable, order: HistoryOrder = 'name', kind: MigrationKind = 'sql'): Promise<AppliedMigration[]> {
+  if (kind === 'sequelize') return readSequelizeHistory(client);
   try {
     const { rows } = await client.query<{ name: string; checksum: string; applied_at: Date; duration_ms: number }>(
       'SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ' +
@@ -46,31 +49,65 @@ export async function readHistory(client: Queryable, order: HistoryOrder = 'name
   }
 }
 
+/**
+ * `schema_migrations` qualified with the schema it is in, found before a migration runs: a migration may change the
+ * search_path (pg_dump's `set_config('search_path', '', false)`), and its history row must still find the table.
+ */
+export async function historyTableName(client: Queryable): Promise<string> {
+  const { rows } = await client.query<{ name: string | null }>(
+    "SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+      "WHERE c.oid = to_regclass('schema_migrations')",
+  );
+  return rows[0]?.name ?? 'schema_migrations';
+}
+
 export async function recordApplied(
   client: Queryable,
   migration: { name: string; checksum: string },
   durationMs: number,
+  table = 'schema_migrations',
 ): Promise<void> {
-  await client.query('INSERT INTO schema_migrations (name, checksum, duration_ms) VALUES ($1, $2, $3)', [
+  await client.query(`INSERT INTO ${table} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
     migration.name,
     migration.checksum,
     Math.round(durationMs),
   ]);
 }
 
-export async function deleteApplied(client: Queryable, name: string): Promise<void> {
-  await client.query('DELETE FROM schema_migrations WHERE name = $1', [name]);
+export async function deleteApplied(client: Queryable, name: string, table = 'schema_migrations'): Promise<void> {
+  await client.query(`DELETE FROM ${table} WHERE name = $1`, [name]);
+}
+
+/** sequelize-cli's history table, created exactly as sequelize-cli creates it (so either can create it first). */
+export const SEQUELIZE_META_DDL = 'CREATE TABLE IF NOT EXISTS "SequelizeMeta" ("name" VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY ("name"))';
+
+/** The names in SequelizeMeta, in name order as sequelize-cli reads them; empty without the table. */
+export async function readSequelizeHistory(client: Queryable): Promise<AppliedMigration[]> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('"SequelizeMeta"') IS NOT NULL AS present`);
+  if (!rows[0]?.present) return [];
+  const result = await client.query<{ name: string }>('SELECT name FROM "SequelizeMeta" ORDER BY name COLLATE "C"');
+  return result.rows.map((row) => ({ name: row.name, checksum: undefined, appliedAt: undefined, durationMs: undefined }));
+}
+
+/** Creates the history table of a folder of `kind` when it is missing. */
+export async function ensureHistoryTableOf(client: Queryable, kind: MigrationKind): Promise<void> {
+  await (kind === 'sequelize' ? client.query(SEQUELIZE_META_DDL) : ensureHistoryTable(client));
 }
 
 /** Records migrations as applied without running them (baseline, adoption): every row or none. */
 export async function recordWithoutRunning(
   client: Queryable,
   migrations: readonly { name: string; checksum: string }[],
+  kind: MigrationKind = 'sql',
 ): Promise<void> {
   if (migrations.length === 0) return;
   await client.query('BEGIN');
   try {
-    for (const migration of migrations) await recordApplied(client, migration, 0);
+    for (const migration of migrations) {
+      await (kind === 'sequelize'
+        ? client.query('INSERT INTO "SequelizeMeta" (name) VALUES ($1)', [migration.name])
+        : recordApplied(client, migration, 0));
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

@@ -1,20 +1,22 @@
 // Brings the schema up to date and verifies it: the fast path takes no lock when nothing is pending.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.js';
+import { type Config, ownDatabaseUrl } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
 import { readMigrationFiles } from './files.js';
 import { readHistory } from './history.js';
-import { migrateToLatest, planMigrations } from './runner.js';
+import { kindOf, migrateToLatest, planMigrations } from './runner.js';
 import type { PhaseMachine } from '../core/phases.js';
-import { connectionOf, requireDirectSession } from '../database/connection.js';
+import { connectionOf, connectionOptions, requireDirectSession } from '../database/connection.js';
 import { findMissingTables } from '../database/schema-check.js';
 import { readSequelizeMap } from './sequelize-adoption.js';
 
 type SchemaConfig = Pick<
   Config,
   | 'directUrl'
+  | 'databaseUrl'
+  | 'dbConnectTimeoutMs'
   | 'migrationsDir'
   | 'migrateOnStart'
   | 'requiredTables'
@@ -34,16 +36,17 @@ export interface SchemaSetupOptions {
 /** Runs the `migrating` (when needed) and `verifying_schema` phases; throws a SupervisorError on failure. */
 export async function prepareSchema({ pool, config, phases, logger, metrics }: SchemaSetupOptions): Promise<void> {
   const files = await readMigrationFiles(config.migrationsDir);
+  const kind = kindOf(files);
   const client = await pool.connect();
   try {
-    let plan = planMigrations(files, await readHistory(client));
+    let plan = planMigrations(files, await readHistory(client, 'name', kind));
     for (const row of plan.unknown) {
       logger.warn({ event: 'migration_without_file', migration: row.name }, `applied migration ${row.name} has no file here`);
     }
 
     if (plan.pending.length > 0 && config.migrateOnStart) {
       phases.transition('migrating', `${plan.pending.length} pending`);
-      const noTransaction = plan.pending.find((file) => !file.transactional);
+      const noTransaction = plan.pending.find((file) => file.kind === 'sql' && !file.transactional);
       await migrateToLatest(client, files, {
         openLockConnection: () => connectionOf(pool),
         // DIRECT_URL says that the supervisor's connection is direct: nothing to check then.
@@ -55,11 +58,13 @@ export async function prepareSchema({ pool, config, phases, logger, metrics }: S
         lockTimeoutMs: config.migrationLockTimeoutMs,
         statementTimeoutMs: config.migrationStatementTimeoutMs,
         // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
-        sequelizeMap: await readSequelizeMap(config.migrationsDir),
+        sequelizeMap: kind === 'sql' ? await readSequelizeMap(config.migrationsDir) : undefined,
+        // sequelize-cli migrations run on the user's Sequelize, connected as the supervisor is.
+        connection: connectionOptions(ownDatabaseUrl(config), config.dbConnectTimeoutMs),
         onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
         onMigrated: (file, durationMs) => metrics?.migrationApplied(file.name, durationMs),
       });
-      plan = planMigrations(files, await readHistory(client));
+      plan = planMigrations(files, await readHistory(client, 'name', kind));
     }
     phases.setCheck('migrations', {
       status: plan.pending.length > 0 ? 'fail' : 'pass',

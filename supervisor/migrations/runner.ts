@@ -1,18 +1,25 @@
-// Applies and reverts SQL migrations with umzug under the advisory lock, each together with its history row (see runSection).
+// Applies and reverts migrations of every kind (SQL files, JS/TS modules, sequelize-cli migrations) with umzug under
+// the advisory lock, each together with its history row (see runSection).
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { type LockConnection, MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile } from './files.js';
+import type { MigrationFile, MigrationKind, ScriptMigration, SqlMigration } from './files.js';
 import {
   type AppliedMigration,
   deleteApplied,
-  ensureHistoryTable,
+  ensureHistoryTableOf,
+  historyTableName,
   readHistory,
   recordApplied,
   recordWithoutRunning,
 } from './history.js';
+import { loadScript } from './script-loader.js';
+import { type SequelizeRunner, openSequelizeRunner } from './sequelize-runner.js';
+import { findTransactionStatements } from './transaction-statements.js';
 import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
 
 /** How the history and the files on disk relate. */
@@ -43,6 +50,13 @@ export interface MigrationRunOptions {
   readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
   /** Called after each migration applied (committed), with the time it took. */
   readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
+  /** How sequelize-cli migrations connect (they run on connections of the user's Sequelize): the supervisor's own options. */
+  readonly connection?: pg.ClientConfig;
+  /**
+   * The user's project, where their `sequelize` package is resolved from.
+   * @default process.cwd()
+   */
+  readonly projectDir?: string;
 }
 
 export interface MigrationLockOptions {
@@ -59,12 +73,22 @@ export interface MigrationLockOptions {
   readonly logger: Logger;
   /** How long to wait while another process holds the migration lock. */
   readonly lockWaitTimeoutMs: number;
+  /**
+   * The kind of the folder's migrations, which says which history table to create (`SequelizeMeta` for sequelize-cli's).
+   * @default 'sql'
+   */
+  readonly kind?: MigrationKind;
 }
 
 /** What `down` reverts: the `step` most recently applied migrations, or every one applied after `to`. */
 export type RevertTarget = { readonly to: string } | { readonly step: number };
 
 type Direction = 'up' | 'down';
+
+/** The kind of a folder's migrations (one kind per folder, see files.ts); `sql` for none. */
+export function kindOf(files: readonly MigrationFile[]): MigrationKind {
+  return files[0]?.kind ?? 'sql';
+}
 
 /** Compares history and files without judging them. */
 export function inspectMigrations(files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationInspection {
@@ -78,7 +102,8 @@ export function inspectMigrations(files: readonly MigrationFile[], history: read
     unknown: history.filter((row) => !fileNames.has(row.name)),
     changed: files.filter((file) => {
       const row = appliedByName.get(file.name);
-      return row !== undefined && row.checksum !== file.checksum;
+      // SequelizeMeta keeps no checksum: sequelize-cli's migrations are not checked.
+      return row?.checksum !== undefined && row.checksum !== file.checksum;
     }),
     lastApplied,
     outOfOrder: lastApplied === undefined ? [] : pending.filter((file) => file.name < lastApplied),
@@ -100,7 +125,7 @@ export function checksumMismatch(changed: readonly MigrationFile[]): SupervisorE
  */
 export function migrationsOutOfOrder(outOfOrder: readonly MigrationFile[], lastApplied: string): SupervisorError {
   const many = outOfOrder.length > 1;
-  const names = outOfOrder.map((file) => `${file.name}.sql`).join(', ');
+  const names = outOfOrder.map((file) => file.fileName).join(', ');
   return new SupervisorError(
     ErrorCodes.MIGRATION_OUT_OF_ORDER,
     `New migration${many ? 's' : ''} ${names} ${many ? 'sort' : 'sorts'} before ${lastApplied}, the last applied migration: ` +
@@ -131,7 +156,7 @@ export function pendingUpTo(
   const last = files.findIndex((file) => file.name === to);
   if (last === -1) {
     throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `There is no migration file named ${to}`, {
-      hint: 'Give the name without `.sql`, as `migrate status` lists it.',
+      hint: 'Give the name as `migrate status` lists it.',
     });
   }
   return pending.filter((file) => files.indexOf(file) <= last);
@@ -146,22 +171,27 @@ async function setTimeouts(client: Queryable, options: MigrationRunOptions, loca
 }
 
 function migrationFailed(file: MigrationFile, direction: Direction, error: unknown): SupervisorError {
-  const pgError = error as { message?: string; code?: string; position?: string };
-  const sql = (direction === 'up' ? file.up : file.down) ?? '';
-  const line = (file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1;
-  const where = pgError.position ? ` at line ${line} of ${file.name}.sql` : '';
-  const reason = `${pgError.message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
+  if (isSupervisorError(error)) return error;
+  // Sequelize wraps the server's error: its `parent` has the SQLSTATE.
+  const pgError = ((error as { parent?: unknown }).parent ?? error) as { message?: string; code?: string; position?: string };
+  let where = '';
+  if (file.kind === 'sql' && pgError.position) {
+    const sql = (direction === 'up' ? file.up : file.down) ?? '';
+    where = ` at line ${(file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1} of ${file.fileName}`;
+  }
+  const reason = `${(error as Error).message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
   if (direction === 'down') {
     return new SupervisorError(
       ErrorCodes.MIGRATION_FAILED,
-      `Reverting migration ${file.name} failed${where}: ${reason}. It stays applied.`,
-      { cause: error, hint: `Fix the down section of ${file.name}.sql; the migrations reverted before it stay reverted.` },
+      `Reverting migration ${file.name} failed${where}: ${reason}. ${file.transactional ? 'It stays applied.' : 'What it changed before failing stays changed.'}`,
+      { cause: error, hint: `Fix the down step of ${file.fileName}; the migrations reverted before it stay reverted.` },
     );
   }
   return new SupervisorError(
     ErrorCodes.MIGRATION_FAILED,
-    `Migration ${file.name} failed${where}: ${reason}. Nothing of it was applied.`,
-    { cause: error, hint: `Fix ${file.name}.sql and deploy again; the migrations before it stay applied.` },
+    `Migration ${file.name} failed${where}: ${reason}. ` +
+      (file.transactional ? 'Nothing of it was applied.' : 'It ran outside a transaction: what it did before failing stays done.'),
+    { cause: error, hint: `Fix ${file.fileName} and deploy again; the migrations before it stay applied.` },
   );
 }
 
@@ -169,19 +199,57 @@ function lineAt(sql: string, position: number): number {
   return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
 }
 
-// Runs one section of a migration together with its history change (row written on up, deleted on
-// down): in one transaction, or (no-transaction files) as one statement with session timeouts reset after.
-async function runSection(client: Queryable, file: MigrationFile, direction: Direction, options: MigrationRunOptions): Promise<number> {
-  const sql = direction === 'up' ? file.up : file.down;
-  if (sql === undefined) throw downUnavailable([`${file.name} has no down section`]);
+/** What one run needs besides the client: the history table, and the user's Sequelize for sequelize-cli migrations. */
+interface RunContext {
+  /** `schema_migrations`, qualified with its schema (see historyTableName). */
+  readonly historyTable: string;
+  readonly sequelize: SequelizeRunner | undefined;
+}
+
+// The step itself, on `client` (SQL, module) inside whatever transaction the caller opened.
+async function runStep(client: Queryable, file: SqlMigration | ScriptMigration, direction: Direction): Promise<void> {
+  if (file.kind === 'sql') {
+    const sql = direction === 'up' ? file.up : file.down;
+    await client.query(sql ?? '');
+    return;
+  }
+  const loaded = await loadScript(file);
+  const fn = direction === 'up' ? loaded.up : loaded.down;
+  if (!fn) throw downUnavailable([`${file.fileName} exports no down function`]);
+  // umzug's parameters: `context` is the migrating pg client, inside the migration's transaction.
+  await fn({ name: file.name, path: file.path, context: client });
+}
+
+// Runs one step of a migration together with its history change (row written on up, deleted on down): in one
+// transaction, or (no-transaction files) as one statement with session settings reset after. A migration may change
+// the search_path (pg_dump's output does): it is reset before the history row, so it never reaches the next one.
+async function runSection(
+  client: Queryable,
+  file: MigrationFile,
+  direction: Direction,
+  options: MigrationRunOptions,
+  context: RunContext,
+): Promise<number> {
+  if (direction === 'down' && !file.hasDown) throw downUnavailable([`${file.name} has no down step`]);
   const startedAt = performance.now();
+  if (file.kind === 'sequelize') {
+    try {
+      await context.sequelize?.run(file, direction);
+    } catch (error) {
+      throw migrationFailed(file, direction, error);
+    }
+    return performance.now() - startedAt;
+  }
   const recordHistory = (): Promise<void> =>
-    direction === 'up' ? recordApplied(client, file, performance.now() - startedAt) : deleteApplied(client, file.name);
+    direction === 'up'
+      ? recordApplied(client, file, performance.now() - startedAt, context.historyTable)
+      : deleteApplied(client, file.name, context.historyTable);
   if (file.transactional) {
     await client.query('BEGIN');
     try {
       await setTimeouts(client, options, true);
-      await client.query(sql);
+      await runStep(client, file, direction);
+      await client.query('RESET search_path');
       await recordHistory();
       await client.query('COMMIT');
     } catch (error) {
@@ -191,15 +259,43 @@ async function runSection(client: Queryable, file: MigrationFile, direction: Dir
   } else {
     try {
       await setTimeouts(client, options, false);
-      await client.query(sql);
+      await runStep(client, file, direction);
+      await client.query('RESET search_path');
       await recordHistory();
     } catch (error) {
       throw migrationFailed(file, direction, error);
     } finally {
-      await client.query('RESET lock_timeout; RESET statement_timeout').catch(() => {});
+      await client.query('RESET lock_timeout; RESET statement_timeout; RESET search_path').catch(() => {});
     }
   }
   return performance.now() - startedAt;
+}
+
+/**
+ * Refuses, before anything runs, a transactional SQL migration whose step would begin or end a transaction: inside the
+ * migration's own transaction a COMMIT would apply half of it, with no history row.
+ */
+export async function refuseTransactionStatements(files: readonly MigrationFile[], direction: Direction): Promise<void> {
+  const problems: string[] = [];
+  for (const file of files) {
+    if (file.kind !== 'sql' || !file.transactional) continue;
+    const sql = direction === 'up' ? file.up : file.down;
+    if (sql === undefined) continue;
+    for (const found of await findTransactionStatements(sql)) {
+      const line = (file.firstLine[direction] ?? 1) + found.line - 1;
+      problems.push(`${file.fileName} line ${line}: ${found.statement.split('\n')[0]}`);
+    }
+  }
+  if (problems.length === 0) return;
+  throw new SupervisorError(
+    ErrorCodes.MIGRATION_INVALID,
+    `Migrations that would end the transaction they run in (nothing was run): ${problems.join('; ')}`,
+    {
+      hint:
+        'Each migration already runs in its own transaction, with its history row: remove BEGIN/START TRANSACTION/COMMIT/ROLLBACK. ' +
+        'A migration that must control its transactions says `-- migrate:no-transaction` on its first line and runs as it is, without that promise.',
+    },
+  );
 }
 
 function downUnavailable(reasons: readonly string[]): SupervisorError {
@@ -224,9 +320,25 @@ async function runWithUmzug(
   options: MigrationRunOptions,
 ): Promise<string[]> {
   const done: string[] = [];
+  const kind = kindOf(files);
+  if (names.length === 0) return done;
+  const context: RunContext = {
+    historyTable: kind === 'sequelize' ? '"SequelizeMeta"' : await historyTableName(client),
+    sequelize:
+      kind === 'sequelize'
+        ? openSequelizeRunner({
+            projectDir: options.projectDir ?? process.cwd(),
+            migrationsDir: path.dirname(files[0]?.path ?? '.'),
+            connection: requireConnection(options),
+            logger: options.logger,
+            lockTimeoutMs: options.lockTimeoutMs,
+            statementTimeoutMs: options.statementTimeoutMs,
+          })
+        : undefined,
+  };
   const run = async (file: MigrationFile): Promise<void> => {
     if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
-    const durationMs = Math.round(await runSection(client, file, direction, options));
+    const durationMs = Math.round(await runSection(client, file, direction, options, context));
     done.push(file.name);
     if (direction === 'up') options.onMigrated?.(file, durationMs);
     const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
@@ -239,7 +351,7 @@ async function runWithUmzug(
     // The history row is written or deleted together with each migration (see runSection),
     // so umzug's log/unlog steps have nothing left to do.
     storage: {
-      executed: async () => (await readHistory(client)).map((row) => row.name),
+      executed: async () => (await readHistory(client, 'name', kind)).map((row) => row.name),
       logMigration: async () => {},
       unlogMigration: async () => {},
     },
@@ -249,8 +361,17 @@ async function runWithUmzug(
     await (direction === 'up' ? umzug.up({ migrations: [...names] }) : umzug.down({ migrations: [...names] }));
   } catch (error) {
     throw unwrapUmzugError(error);
+  } finally {
+    await context.sequelize?.close();
   }
   return done;
+}
+
+function requireConnection(options: MigrationRunOptions): pg.ClientConfig {
+  if (options.connection) return options.connection;
+  throw new SupervisorError(ErrorCodes.UNEXPECTED, 'sequelize-cli migrations need the connection options, which were not given', {
+    hint: 'This is a bug: report it with the message above.',
+  });
 }
 
 /**
@@ -262,7 +383,8 @@ export async function applyPending(
   files: readonly MigrationFile[],
   options: MigrationRunOptions & { readonly to?: string },
 ): Promise<string[]> {
-  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, options.to);
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files))).pending, options.to);
+  await refuseTransactionStatements(pending, 'up');
   return runWithUmzug(client, files, 'up', pending.map((file) => file.name), options);
 }
 
@@ -277,7 +399,7 @@ export async function revertMigrations(
   options: MigrationRunOptions,
 ): Promise<string[]> {
   // Newest first means the most recently applied, whatever the names: a file applied late is reverted first.
-  const history = await readHistory(client, 'applied');
+  const history = await readHistory(client, 'applied', kindOf(files));
   // A new file out of order does not stop a revert: reverting what follows it is one way to put it in order.
   const { changed } = inspectMigrations(files, history);
   if (changed.length > 0) throw checksumMismatch(changed);
@@ -298,9 +420,10 @@ export async function revertMigrations(
   const blocked = names.flatMap((name) => {
     const file = byName.get(name);
     if (!file) return [`${name} has no file here`];
-    return file.down === undefined ? [`${name} has no down section`] : [];
+    return file.hasDown ? [] : [`${name} has no down ${file.kind === 'sql' ? 'section' : 'function'}`];
   });
   if (blocked.length > 0) throw downUnavailable(blocked);
+  await refuseTransactionStatements(names.flatMap((name) => byName.get(name) ?? []), 'down');
   return runWithUmzug(client, files, 'down', names, options);
 }
 
@@ -311,8 +434,8 @@ export async function baselineTo(
   to: string,
   logger: Logger,
 ): Promise<string[]> {
-  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client)).pending, to);
-  await recordWithoutRunning(client, pending);
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files))).pending, to);
+  await recordWithoutRunning(client, pending, kindOf(files));
   const names = pending.map((file) => file.name);
   if (names.length > 0) {
     logger.info({ event: 'baselined', migrations: names }, `recorded as applied without running them: ${names.join(', ')}`);
@@ -327,7 +450,7 @@ export async function withMigrationLock<T>(client: Queryable, options: Migration
     options.needsSession ? { kind: 'session', client } : { kind: 'transaction', openConnection: options.openLockConnection },
     { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger },
     async () => {
-      await ensureHistoryTable(client);
+      await ensureHistoryTableOf(client, options.kind ?? 'sql');
       return fn();
     },
   );
@@ -343,10 +466,12 @@ export async function adoptAndApply(
   files: readonly MigrationFile[],
   options: MigrationRunOptions & { readonly sequelizeMap?: SequelizeMap; readonly to?: string },
 ): Promise<{ adopted: string[]; applied: string[] }> {
-  planMigrations(files, await readHistory(client));
-  const adoption = await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger);
+  const kind = kindOf(files);
+  planMigrations(files, await readHistory(client, 'name', kind));
+  // A folder of sequelize-cli migrations keeps SequelizeMeta as its history: there is nothing to adopt.
+  const adoption = kind === 'sql' ? await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger) : undefined;
   const applied = await applyPending(client, files, options);
-  return { adopted: adoption.adopt.map((file) => file.name), applied };
+  return { adopted: adoption?.adopt.map((file) => file.name) ?? [], applied };
 }
 
 /** Takes the lock and brings the database up to date (see `adoptAndApply`). Returns the names applied. */
@@ -355,7 +480,10 @@ export async function migrateToLatest(
   files: readonly MigrationFile[],
   options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
 ): Promise<string[]> {
-  const { pending } = inspectMigrations(files, await readHistory(client));
-  const needsSession = pending.some((file) => !file.transactional);
-  return withMigrationLock(client, { ...options, needsSession }, async () => (await adoptAndApply(client, files, options)).applied);
+  const kind = kindOf(files);
+  const { pending } = inspectMigrations(files, await readHistory(client, 'name', kind));
+  // A sequelize-cli migration with its own transaction runs on Sequelize's connections: the lock's open transaction
+  // elsewhere does not stand in its way (unless it builds an index CONCURRENTLY, which it cannot inside its transaction).
+  const needsSession = pending.some((file) => file.kind === 'sql' && !file.transactional);
+  return withMigrationLock(client, { ...options, needsSession, kind }, async () => (await adoptAndApply(client, files, options)).applied);
 }

@@ -115,6 +115,7 @@ describe('migrate CLI: status and verify', () => {
       applied: [],
       pending: [{ name: '0001_first' }, { name: '0002_second' }, { name: '0003_third' }],
       sequelizeMeta: null,
+      kind: 'sql',
     });
     expect(await db.scalar("SELECT to_regclass('schema_migrations')")).toBeNull();
 
@@ -421,6 +422,7 @@ describe('migrate CLI: adopting sequelize-cli history', () => {
         { name: '0004_add_pinned' },
       ],
       sequelizeMeta: { mapFile: true, unmapped: ['20240201090000-seed-demo-data.js'] },
+      kind: 'sql',
     });
 
     const adopt = await cli(['adopt-sequelize']);

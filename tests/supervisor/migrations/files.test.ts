@@ -39,15 +39,16 @@ describe('parseMigration', () => {
 });
 
 describe('readMigrationFiles', () => {
-  it('orders by file name, ignores other files and rejects duplicate numbers', async () => {
+  it('orders by name, equal numbers by the rest of the name, and ignores other files', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'files-'));
     try {
       await writeFile(path.join(dir, '0002_b.sql'), 'SELECT 2;');
       await writeFile(path.join(dir, '0001_a.sql'), 'SELECT 1;');
       await writeFile(path.join(dir, 'README.md'), '# notes');
       expect((await readMigrationFiles(dir)).map((file) => file.name)).toEqual(['0001_a', '0002_b']);
-      await writeFile(path.join(dir, '2_again.sql'), 'SELECT 3;');
-      await expect(readMigrationFiles(dir)).rejects.toThrow(/same number as 0002_b/);
+      await writeFile(path.join(dir, '0002_a.sql'), 'SELECT 3;');
+      await writeFile(path.join(dir, '20240101120000-sequelize-style.sql'), 'SELECT 4;');
+      expect((await readMigrationFiles(dir)).map((file) => file.name)).toEqual(['0001_a', '0002_a', '0002_b', '20240101120000-sequelize-style']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,120 @@
+// Tells JS/TS migrations apart without loading them (an up-to-date start loads none): umzug-style modules,
+// `up({ context })`, against sequelize-cli migrations, `up(queryInterface, Sequelize)`, from the parameters of
+// their `up`; a folder whose files do not say is taken as sequelize-cli's when the project uses sequelize-cli.
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { checksumOf, stripExtension, type ScriptMigration } from './files.js';
+
+/** `module`: umzug style, `up({ context })` with a pg client; `sequelize`: sequelize-cli's `up(queryInterface, Sequelize)`. */
+export type ScriptKind = 'module' | 'sequelize';
+
+/** The extensions of JS/TS migrations (`.d.ts` files excepted). */
+export const SCRIPT_EXTENSION = /\.(?:[cm]?js|[cm]?ts)$/;
+
+/** A JS/TS migration's name: a number, `-` or `_`, a name (`20240101120000-create-messages.js`, `0001_create_messages.ts`). */
+export const SCRIPT_FILE_NAME = /^\d+[_-][A-Za-z0-9_.-]+\.(?:[cm]?js|[cm]?ts)$/;
+
+/** sequelize-cli's generated names: `YYYYMMDDHHmmss-name.js`. */
+const SEQUELIZE_NAME = /^\d{14}-/;
+
+// The parameter list of `up`, however it is written: method, function, property or arrow function.
+const UP_PARAMETERS = [
+  /\bfunction\s*\*?\s+up\s*\(([^)]*)\)/,
+  /\bup\s*[:=]\s*(?:async\s+)?function\b\s*\*?\s*[\w$]*\s*\(([^)]*)\)/,
+  /\bup\s*[:=]\s*(?:async\s*)?\(([^)]*)\)\s*(?::[^=]*)?=>/,
+  /\bup\s*[:=]\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/,
+  /(?:^|[\s,{])(?:async\s+)?up\s*\(([^)]*)\)\s*(?::[^{]*)?\{/m,
+];
+
+// Comments could hold an `up(` of their own (an example in a JSDoc block).
+const COMMENTS = /\/\*[\s\S]*?\*\/|(^|[^:'"`\\])\/\/[^\n]*/g;
+
+/** What the source of one file says it is; undefined when its `up` does not tell. */
+export function kindFromSource(source: string): ScriptKind | undefined {
+  const code = source.replace(COMMENTS, '$1');
+  for (const pattern of UP_PARAMETERS) {
+    const match = pattern.exec(code);
+    if (!match) continue;
+    const parameters = (match[1] ?? '').trim();
+    if (parameters.startsWith('{')) return 'module';
+    const names = parameters.split(',').map((parameter) => parameter.trim().split(/[\s:=]/)[0] ?? '').filter(Boolean);
+    if (names.length >= 2) return 'sequelize';
+    if (names.length === 1) {
+      if (/^(?:queryInterface|qi|queryinterface)$/i.test(names[0]!)) return 'sequelize';
+      if (/^(?:context|params|migration)$/i.test(names[0]!)) return 'module';
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Whether a sequelize-cli migration opens its own transaction (`queryInterface.sequelize.transaction(...)`). */
+export function opensOwnTransaction(source: string): boolean {
+  return /\.transaction\s*\(/.test(source.replace(COMMENTS, '$1'));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function resolvesSequelize(projectDir: string): boolean {
+  try {
+    createRequire(path.join(projectDir, 'package.json')).resolve('sequelize');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A folder whose files do not say: sequelize-cli's when the project has a `.sequelizerc`, or sequelize-cli's names and `sequelize`.
+async function undecidedKind(fileNames: readonly string[], projectDir: string): Promise<ScriptKind> {
+  if (await exists(path.join(projectDir, '.sequelizerc'))) return 'sequelize';
+  return fileNames.every((name) => SEQUELIZE_NAME.test(name)) && resolvesSequelize(projectDir) ? 'sequelize' : 'module';
+}
+
+function invalid(message: string, hint: string): SupervisorError {
+  return new SupervisorError(ErrorCodes.MIGRATION_INVALID, message, { hint });
+}
+
+/** The JS/TS files of a folder as migrations of one kind; refuses badly named files and a folder that mixes kinds. */
+export async function classifyScripts(
+  dir: string,
+  files: readonly { readonly fileName: string; readonly path: string; readonly source: string }[],
+  projectDir: string,
+): Promise<ScriptMigration[]> {
+  const badNames = files.filter((file) => !SCRIPT_FILE_NAME.test(file.fileName)).map((file) => file.fileName);
+  if (badNames.length > 0) {
+    throw invalid(
+      `Migration file name${badNames.length > 1 ? 's' : ''} ${badNames.join(', ')} in ${dir} must start with a number`,
+      'Name migrations like `20240101120000-create-messages.js` or `0001_create_messages.js`: they run in name order. ' +
+        'Move other files out of MIGRATIONS_DIR.',
+    );
+  }
+  const kinds = files.map((file) => ({ file, kind: kindFromSource(file.source) }));
+  const sequelize = kinds.filter((entry) => entry.kind === 'sequelize').map((entry) => entry.file.fileName);
+  const modules = kinds.filter((entry) => entry.kind === 'module').map((entry) => entry.file.fileName);
+  if (sequelize.length > 0 && modules.length > 0) {
+    throw invalid(
+      `The migrations folder ${dir} mixes sequelize-cli migrations, up(queryInterface, Sequelize): ${sequelize.join(', ')}, ` +
+        `with umzug-style modules, up({ context }): ${modules.join(', ')}`,
+      'Keep one kind of migration per folder: each kind keeps its own history (SequelizeMeta or schema_migrations).',
+    );
+  }
+  const kind: ScriptKind =
+    sequelize.length > 0 ? 'sequelize' : modules.length > 0 ? 'module' : await undecidedKind(files.map((file) => file.fileName), projectDir);
+  return files.map((file) => ({
+    kind,
+    // SequelizeMeta keys a migration by its file name, extension included.
+    name: kind === 'sequelize' ? file.fileName : stripExtension(file.fileName),
+    fileName: file.fileName,
+    path: file.path,
+    transactional: kind === 'module' || !opensOwnTransaction(file.source),
+    checksum: checksumOf(file.source),
+    hasDown: /\bdown\b/.test(file.source.replace(COMMENTS, '$1')),
+  }));
+}
