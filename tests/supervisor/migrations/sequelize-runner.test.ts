@@ -1,0 +1,120 @@
+// sequelize-cli migrations run as they are with the project's sequelize (here the repository's devDependency), their
+// history in SequelizeMeta; each with its row in one transaction, so that a failing one leaves nothing behind.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectionOptions, type OwnConnection } from '../../../supervisor/database/connection.js';
+import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
+import { migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { PROJECT_ROOT } from '../../helpers/supervisor-process.js';
+
+const FIXTURE = path.join(PROJECT_ROOT, 'tests/fixtures/sequelize-project');
+const NAMES = [
+  '20240101120000-create-users.js',
+  '20240102120000-create-messages.js',
+  '20240102120000-index-messages.js',
+  '20240103120000-seed-users.js',
+  '20240104120000-add-pinned.js',
+];
+
+let db: TestDatabase;
+let dir: string;
+let lines: Record<string, unknown>[];
+
+beforeEach(async () => {
+  db = await createTestDatabase('sequelize_runner');
+  dir = await mkdtemp(path.join(os.tmpdir(), 'sequelize-migrations-'));
+  await cp(path.join(FIXTURE, 'migrations'), dir, { recursive: true });
+  lines = [];
+});
+afterEach(async () => {
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function openConnection(url: string): Promise<OwnConnection> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
+}
+
+function options() {
+  return {
+    openLockConnection: () => openConnection(db.url),
+    logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
+    lockTimeoutMs: 2_000,
+    statementTimeoutMs: 0,
+    lockWaitTimeoutMs: 30_000,
+    connection: connectionOptions(db.url, 5_000),
+    projectDir: PROJECT_ROOT,
+  };
+}
+
+async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const meta = async (): Promise<string[]> =>
+  (await db.query<{ name: string }>('SELECT name FROM "SequelizeMeta" ORDER BY name COLLATE "C"')).rows.map((row) => row.name);
+
+describe('sequelize-cli migrations', () => {
+  it('are detected as such and keyed by their file names', async () => {
+    const files = await readMigrationFiles(dir);
+    expect(files.map((file) => [file.kind, file.name, file.transactional])).toEqual(
+      NAMES.map((name) => ['sequelize', name, name !== '20240104120000-add-pinned.js']),
+    );
+  });
+
+  it('run in order, each with its SequelizeMeta row; the one with its own transaction is named in the log', async () => {
+    const startedAt = performance.now();
+    const applied = await withClient(async (client) => migrateToLatest(client, await readMigrationFiles(dir), options()));
+    const durationMs = performance.now() - startedAt;
+    expect(applied).toEqual(NAMES);
+    expect(await meta()).toEqual(NAMES);
+    expect(await db.scalar("SELECT count(*)::int FROM \"Messages\" WHERE body LIKE 'hello from %' AND NOT pinned")).toBe(2);
+    expect(await db.scalar("SELECT to_regclass('schema_migrations')")).toBeNull();
+    expect(lines.filter((line) => line.event === 'migration_own_transaction').map((line) => line.migration)).toEqual([
+      '20240104120000-add-pinned.js',
+    ]);
+    expect(await db.advisoryLocks()).toBe(0);
+    console.log(`sequelize-cli fixture: ${NAMES.length} migrations in ${Math.round(durationMs)} ms`);
+
+    // Nothing pending: nothing runs, and sequelize is not even loaded for it.
+    lines.length = 0;
+    expect(await withClient(async (client) => migrateToLatest(client, await readMigrationFiles(dir), options()))).toEqual([]);
+    expect(await db.scalar('SELECT count(*)::int FROM "Users"')).toBe(2);
+  });
+
+  it('a migration failing halfway leaves nothing of it and no SequelizeMeta row, and stops the run', async () => {
+    await cp(path.join(FIXTURE, 'failing'), dir, { recursive: true });
+    const run = withClient(async (client) => migrateToLatest(client, await readMigrationFiles(dir), options()));
+    await expect(run).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_FAILED',
+      message: expect.stringMatching(/^Migration 20240105120000-create-labels-fails-halfway\.js failed: .*NoSuchTable.*Nothing of it was applied\.$/),
+    });
+    expect(await meta()).toEqual(NAMES);
+    expect(await db.scalar("SELECT to_regclass('\"Labels\"')")).toBeNull();
+    expect(await db.advisoryLocks()).toBe(0);
+  });
+
+  it('revert with their down functions, newest first, deleting their SequelizeMeta rows', async () => {
+    const files = await readMigrationFiles(dir);
+    await withClient(async (client) => migrateToLatest(client, files, options()));
+    const reverted = await withClient(async (client) =>
+      withMigrationLock(client, { ...options(), kind: 'sequelize' }, () => revertMigrations(client, files, { step: 2 }, options())),
+    );
+    expect(reverted).toEqual(['20240104120000-add-pinned.js', '20240103120000-seed-users.js']);
+    expect(await meta()).toEqual(NAMES.slice(0, 3));
+    expect(await db.scalar('SELECT count(*)::int FROM "Users"')).toBe(0);
+  });
+});
