@@ -17,7 +17,7 @@ import {
   recordApplied,
   recordWithoutRunning,
 } from './history.js';
-import { loadScript } from './script-loader.js';
+import { assertLoadable, loadScript } from './script-loader.js';
 import { type SequelizeRunner, openSequelizeRunner } from './sequelize-runner.js';
 import { findTransactionStatements } from './transaction-statements.js';
 import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
@@ -385,6 +385,7 @@ export async function applyPending(
 ): Promise<string[]> {
   const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files))).pending, options.to);
   await refuseTransactionStatements(pending, 'up');
+  for (const file of pending) if (file.kind !== 'sql') assertLoadable(file);
   return runWithUmzug(client, files, 'up', pending.map((file) => file.name), options);
 }
 

@@ -22,8 +22,8 @@ export function nodeStripsTypes(): boolean {
   return typeof typescript === 'string' && typescript !== '';
 }
 
-/** Imports the migration and returns its `up` and `down` (from `module.exports`, named exports or a default export). */
-export async function loadScript(file: ScriptMigration): Promise<LoadedScript> {
+/** Refuses, before anything runs, a migration this Node cannot load (`.ts` without type stripping). */
+export function assertLoadable(file: ScriptMigration): void {
   if (TYPESCRIPT.test(file.fileName) && !nodeStripsTypes()) {
     throw invalid(
       file,
@@ -32,6 +32,11 @@ export async function loadScript(file: ScriptMigration): Promise<LoadedScript> {
         'NODE_OPTIONS=--experimental-strip-types; or compile the migrations to .js.',
     );
   }
+}
+
+/** Imports the migration and returns its `up` and `down` (from `module.exports`, named exports or a default export). */
+export async function loadScript(file: ScriptMigration): Promise<LoadedScript> {
+  assertLoadable(file);
   let imported: Record<string, unknown>;
   try {
     imported = (await import(pathToFileURL(file.path).href)) as Record<string, unknown>;

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -165,5 +167,42 @@ describe('migrateToLatest', () => {
     expect(results.flat().sort()).toEqual(['0001_m1', '0002_m2', '0003_m3', '0004_m4', '0005_m5']);
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]?.n).toBe(5);
+  });
+});
+
+describe('SQL that cannot keep the promise, and schema dumps', () => {
+  it('refuses a transactional migration with BEGIN/COMMIT before anything runs, pointing at the line and at -- migrate:no-transaction', async () => {
+    await writeFile(path.join(dir, '0001_ok.sql'), 'CREATE TABLE ok (id int);');
+    await writeFile(
+      path.join(dir, '0002_converted.sql'),
+      "-- migrate:up\nSTART TRANSACTION;\nCREATE TABLE half (note text DEFAULT 'COMMIT; is only text here');\nCOMMIT;\n",
+    );
+    await expect(migrate()).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_INVALID',
+      message: expect.stringMatching(/0002_converted\.sql line 2: START TRANSACTION; 0002_converted\.sql line 4: COMMIT/),
+      hint: expect.stringContaining('-- migrate:no-transaction'),
+    });
+    expect(await db.scalar("SELECT to_regclass('ok')")).toBeNull();
+    await writeFile(path.join(dir, '0002_converted.sql'), "-- migrate:no-transaction\n-- migrate:up\nSTART TRANSACTION;\nCREATE TABLE half (id int);\nCOMMIT;\n");
+    expect(await migrate()).toEqual(['0001_ok', '0002_converted']);
+  });
+
+  it('runs pg_dump --schema-only output as a first migration: its search_path reaches neither the history row nor the next migration', async () => {
+    const source = await createTestDatabase('dump_source');
+    try {
+      await source.query('CREATE TABLE "Messages" (id serial PRIMARY KEY, body text NOT NULL); CREATE INDEX ON "Messages" (body)');
+      const { stdout } = await promisify(execFile)('pg_dump', ['--schema-only', '--no-owner', source.url]);
+      expect(stdout).toContain("set_config('search_path', '', false)");
+      // pg_dump 17.6+ brackets its output with these psql-only lines.
+      await writeFile(path.join(dir, '0001_baseline.sql'), `\\restrict abc123\n${stdout}\n\\unrestrict abc123\n`);
+      await writeFile(path.join(dir, '0002_more.sql'), 'CREATE TABLE labels (id int);');
+      expect(await migrate()).toEqual(['0001_baseline', '0002_more']);
+      expect(await db.scalar("SELECT to_regclass('public.labels') IS NOT NULL")).toBe(true);
+      expect(await db.scalar('SELECT count(*)::int FROM schema_migrations')).toBe(2);
+    } finally {
+      await source.drop();
+    }
+    await writeFile(path.join(dir, '0003_meta.sql'), '\\connect other\nSELECT 1;');
+    await expect(readMigrationFiles(dir)).rejects.toThrow(/0003_meta\.sql: line 1 has the psql meta-command `\\connect`/);
   });
 });
