@@ -66,7 +66,7 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: 'revert applied migrations with their down sections',
     description:
       'Takes the migration lock and reverts applied migrations, newest first, each with its\n' +
-      '`-- migrate:down` section in its own transaction with the deletion of its history row.\n' +
+      '`-- migrate:down` section (or `down` function) in its own transaction with the deletion of its history row.\n' +
       'Refuses, before reverting anything, when one of them has no down section or no file.',
     options: {
       step: { type: 'string', label: '--step N', description: 'revert the N most recently applied migrations (default 1)' },
@@ -93,10 +93,13 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   },
   create: {
     usage: 'create NAME',
-    summary: 'write the next numbered migration file, with up and down markers',
+    summary: 'write the next migration file, in the format the folder already uses',
     description:
-      'Writes MIGRATIONS_DIR/<next number>_NAME.sql with empty `-- migrate:up` and `-- migrate:down`\n' +
-      'sections. NAME uses letters, digits, `_` and `-`. Needs no database.',
+      'Writes the next migration in the format of the folder: MIGRATIONS_DIR/<next number>_NAME.sql with empty\n' +
+      '`-- migrate:up` and `-- migrate:down` sections (also in an empty folder), <next number>_NAME.js (or the\n' +
+      "extension in use) exporting up({ context }) and down, or sequelize-cli's <YYYYMMDDHHmmss>-NAME.js exporting\n" +
+      'up(queryInterface, Sequelize) and down. Scripts throw until they are written. NAME uses letters, digits,\n' +
+      '`_` and `-`. Needs no database.',
     options: {},
     takesName: true,
   },

@@ -146,6 +146,11 @@ export function planMigrations(files: readonly MigrationFile[], history: readonl
   return plan;
 }
 
+/** The history name of the migration that `name` designates: its name, or its file name (`0001_seed.js`). */
+export function migrationName(files: readonly MigrationFile[], name: string): string {
+  return files.find((file) => file.fileName === name)?.name ?? name;
+}
+
 /** The pending migrations up to and including `to` (all of them without it). */
 export function pendingUpTo(
   files: readonly MigrationFile[],
@@ -153,7 +158,8 @@ export function pendingUpTo(
   to: string | undefined,
 ): readonly MigrationFile[] {
   if (to === undefined) return pending;
-  const last = files.findIndex((file) => file.name === to);
+  const name = migrationName(files, to);
+  const last = files.findIndex((file) => file.name === name);
   if (last === -1) {
     throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `There is no migration file named ${to}`, {
       hint: 'Give the name as `migrate status` lists it.',
@@ -407,7 +413,7 @@ export async function revertMigrations(
   const applied = history.map((row) => row.name);
   let names: string[];
   if ('to' in target) {
-    const index = applied.indexOf(target.to);
+    const index = applied.indexOf(migrationName(files, target.to));
     if (index === -1) {
       throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `${target.to} is not an applied migration`, {
         hint: 'Give the name of an applied migration, as `migrate status` lists it.',

@@ -1,5 +1,5 @@
 // `health-gate migrate <command>` as a real process against a real Postgres: output, exit statuses, rows.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
 import { checksumOf } from '../../../supervisor/migrations/files.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
-import { type CliRun, runMigrateCli } from '../../helpers/migrate-cli.js';
+import { type CliRun, PROJECT_ROOT, runMigrateCli } from '../../helpers/migrate-cli.js';
 import { ALL_RECORDED, SEQUELIZE_MAP, prepareSequelizeDatabase, writeSwitchingMigrations } from '../../helpers/sequelize.js';
 
 const FILES: Record<string, string> = {
@@ -491,5 +491,75 @@ describe('migrate CLI: adopting sequelize-cli history', () => {
     const run = await cli(['adopt-sequelize']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('No SequelizeMeta table: nothing to adopt.\n');
+  });
+});
+
+describe('migrate CLI: every format', () => {
+  const SEQUELIZE = [
+    '20240101120000-create-users.js',
+    '20240102120000-create-messages.js',
+    '20240102120000-index-messages.js',
+    '20240103120000-seed-users.js',
+    '20240104120000-add-pinned.js',
+  ];
+  const fixture = (name: string): string => path.join(PROJECT_ROOT, 'tests/fixtures', name, 'migrations');
+  const meta = async (): Promise<string[]> =>
+    (await db.query<{ name: string }>('SELECT name FROM "SequelizeMeta" ORDER BY name COLLATE "C"')).rows.map((row) => row.name);
+
+  it('sequelize-cli migrations: status, up, verify, down and create, with SequelizeMeta as the history', async () => {
+    await rm(dir, { recursive: true, force: true });
+    await cp(fixture('sequelize-project'), dir, { recursive: true });
+    const env = { REQUIRED_TABLES: 'Users,Messages' };
+
+    const before = await cli(['status', '--json'], env);
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ kind: 'sequelize', applied: [], pending: SEQUELIZE.map((name) => ({ name })) });
+    expect((await cli(['verify'], env)).code).toBe(2);
+
+    const up = await cli(['up', '--to', '20240103120000-seed-users.js'], env);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toBe(`Applied: ${SEQUELIZE.slice(0, 4).join(', ')}\nStill pending: 20240104120000-add-pinned.js\n`);
+    expect(await meta()).toEqual(SEQUELIZE.slice(0, 4));
+    const rest = await cli(['up'], env);
+    expect(rest.stderr).toContain('20240104120000-add-pinned.js opens its own transaction');
+    expect(await meta()).toEqual(SEQUELIZE);
+
+    const status = await cli(['status'], env);
+    expect(status.stdout).toContain('history in SequelizeMeta (sequelize-cli migrations)');
+    expect(status.stdout).toMatch(/^applied\s+20240104120000-add-pinned\.js$/m);
+    expect((await cli(['verify'], env)).code).toBe(0);
+    expect(await db.scalar("SELECT to_regclass('schema_migrations')")).toBeNull();
+
+    const down = await cli(['down', '--step', '2'], env);
+    expect(down.stdout).toBe('Reverted: 20240104120000-add-pinned.js, 20240103120000-seed-users.js\n');
+    expect(await meta()).toEqual(SEQUELIZE.slice(0, 3));
+    expect(await db.scalar('SELECT count(*)::int FROM "Users"')).toBe(0);
+
+    const created = await cli(['create', 'add-labels'], { DATABASE_URL: undefined });
+    expect(created.code).toBe(0);
+    const file = /Created (\S+):/.exec(created.stdout)?.[1] ?? '';
+    expect(path.basename(file)).toMatch(/^\d{14}-add-labels\.js$/);
+    expect(await readFile(file, 'utf8')).toContain('async up(queryInterface, Sequelize)');
+    const pending = JSON.parse((await cli(['status', '--json'], env)).stdout) as { kind: string; pending: { name: string }[] };
+    expect(pending.kind).toBe('sequelize');
+    expect(pending.pending.at(-1)?.name).toBe(path.basename(file));
+  });
+
+  it('JS modules: up, down --to by file name, and create in the folder\'s style', async () => {
+    await rm(dir, { recursive: true, force: true });
+    await cp(fixture('module-project'), dir, { recursive: true });
+    const env = { REQUIRED_TABLES: 'items' };
+    const up = await cli(['up'], env);
+    expect(up.stdout).toBe('Applied: 0001_create_items, 0002_seed_items, 0003_add_tags\n');
+    expect(await history()).toEqual(['0001_create_items', '0002_seed_items', '0003_add_tags']);
+    expect((await cli(['verify'], env)).code).toBe(0);
+    const down = await cli(['down', '--to', '0001_create_items.js'], env);
+    expect(down.stdout).toBe('Reverted: 0003_add_tags, 0002_seed_items\n');
+    expect(await db.scalar('SELECT count(*)::int FROM items')).toBe(0);
+
+    const created = await cli(['create', 'add_owner'], { DATABASE_URL: undefined });
+    const file = path.join(dir, '0004_add_owner.mjs');
+    expect(created.stdout).toContain(`Created ${file}`);
+    expect(await readFile(file, 'utf8')).toContain('export async function up({ context })');
   });
 });
