@@ -61,6 +61,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     isDraining: () => phases.phase === 'draining',
     logger: logger.child({ module: 'proxy' }),
     onResponse: metrics?.proxied,
+    responseTimeoutMs: config.appResponseTimeoutMs,
+    trustForwarded: config.trustProxy,
   });
   const server = createPublicServer({
     phases,

@@ -44,6 +44,16 @@ export interface Config {
   readonly httpRequestTimeoutMs: number;
   /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
   readonly httpMaxWebSockets: number;
+  /** Time from a request being sent to the app until its response headers arrive; past it, 504. 0 disables. */
+  readonly appResponseTimeoutMs: number;
+  /** Whether X-Forwarded-For, -Proto and -Host that arrive with a request come from a proxy in front (kept) or not (replaced). */
+  readonly trustProxy: boolean;
+  /** While ready: time between two polls of the app's health path. */
+  readonly appHealthIntervalMs: number;
+  /** Failed polls in a row before the app is out of rotation (`/health` 503). */
+  readonly appHealthFailureThreshold: number;
+  /** Failed polls in a row before the app is restarted; 0: never. */
+  readonly appHealthRestartThreshold: number;
   /** Bearer token required on `/metrics`; set, it exposes `/metrics` (on the public port unless `metricsPort`). A secret. */
   readonly metricsToken: string | undefined;
   /** A separate port for `/metrics` on `metricsHost`; off the public port. */
@@ -258,6 +268,18 @@ function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' 
   return { httpHeadersTimeoutMs, httpRequestTimeoutMs, httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS') };
 }
 
+// Polling the app while it runs: out of rotation after `failureThreshold` failures, restarted after `restartThreshold`.
+function readAppHealth(reader: EnvReader): Pick<Config, 'appHealthIntervalMs' | 'appHealthFailureThreshold' | 'appHealthRestartThreshold'> {
+  const appHealthFailureThreshold = reader.integer('APP_HEALTH_FAILURE_THRESHOLD');
+  const appHealthRestartThreshold = reader.integer('APP_HEALTH_RESTART_THRESHOLD', { min: 0 });
+  if (appHealthRestartThreshold !== 0 && appHealthRestartThreshold < appHealthFailureThreshold) {
+    reader.problems.push(
+      `Expected \`APP_HEALTH_RESTART_THRESHOLD\` (${appHealthRestartThreshold}) to be 0 or no less than \`APP_HEALTH_FAILURE_THRESHOLD\` (${appHealthFailureThreshold})`,
+    );
+  }
+  return { appHealthIntervalMs: reader.integer('APP_HEALTH_INTERVAL_MS'), appHealthFailureThreshold, appHealthRestartThreshold };
+}
+
 // Metrics stay off unless a token or a private port is set, so a public URL exposes nothing by default.
 function readMetrics(reader: EnvReader, publicPort: number): Pick<Config, 'metricsToken' | 'metricsPort' | 'metricsHost'> {
   const metricsToken = reader.raw('METRICS_TOKEN');
@@ -319,6 +341,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
     appRestartWindowMs: reader.integer('APP_RESTART_WINDOW_MS'),
     appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS'),
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS'),
+    appResponseTimeoutMs: reader.integer('APP_RESPONSE_TIMEOUT_MS', { min: 0 }),
+    trustProxy: reader.boolean('TRUST_PROXY'),
+    ...readAppHealth(reader),
     ...readHttpLimits(reader),
     ...readMetrics(reader, port),
   };

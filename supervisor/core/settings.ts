@@ -21,7 +21,11 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
     title: 'The app',
     settings: [
       { env: 'APP_COMMAND', defaultText: 'the command after --', help: "the app's command line; it must listen on $PORT (and $HOST)" },
-      { env: 'APP_HEALTH_PATH', default: '/health', help: "path on the app polled until it answers 200 (any path that answers 200 when the app is up)" },
+      { env: 'APP_HEALTH_PATH', default: '/health', help: "path on the app polled until it answers 200, and every APP_HEALTH_INTERVAL_MS while it runs (any path that answers 200 when the app is up)" },
+      { env: 'APP_HEALTH_INTERVAL_MS', default: '5000', help: 'while ready, time between two polls of APP_HEALTH_PATH (each may take 2 s at most)' },
+      { env: 'APP_HEALTH_FAILURE_THRESHOLD', default: '3', help: 'polls in a row that fail before /health turns 503 and traffic stops going to the app' },
+      { env: 'APP_HEALTH_RESTART_THRESHOLD', default: '6', help: 'polls in a row that fail before the app is restarted (SIGTERM, then SIGKILL), counted like an exit; 0: never' },
+      { env: 'APP_RESPONSE_TIMEOUT_MS', default: '60000', help: "time from a request being sent to the app until its response headers arrive, then 504; 0 disables" },
       { env: 'APP_START_TIMEOUT_MS', default: '60000', help: 'time the app has to answer its health path after it is spawned' },
       { env: 'APP_STOP_TIMEOUT_MS', default: '10000', help: 'time between SIGTERM and SIGKILL when the app is stopped' },
       { env: 'APP_RESTART_LIMIT', default: '5', help: 'unexpected exits allowed within APP_RESTART_WINDOW_MS; one more fails the supervisor' },
@@ -55,6 +59,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'HTTP_HEADERS_TIMEOUT_MS', default: '66000', help: "time a client has to send a request's headers" },
       { env: 'HTTP_REQUEST_TIMEOUT_MS', default: '300000', help: 'time a client has to send a whole request; 0 disables' },
       { env: 'HTTP_MAX_WEBSOCKETS', default: '10000', help: 'WebSocket connections open at once; more get 503' },
+      { env: 'TRUST_PROXY', default: 'true', help: "true: keep the X-Forwarded-For, -Proto and -Host a proxy in front set (Render's does); false: replace them (clients reach the port directly)" },
     ],
   },
   {

@@ -96,15 +96,34 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** 502 when the app did not answer the proxied request. */
-export function sendBadGateway(req: IncomingMessage, res: ServerResponse): void {
-  const body = JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'The app did not answer; retry shortly.' } });
-  res.writeHead(502, {
-    'content-type': 'application/json',
-    'retry-after': String(RETRY_AFTER_SECONDS),
+// The gate's own answers for a request that the app did not answer, or that cannot be sent to it: JSON, or a
+// small page for browsers. 502 and 504 are worth a retry (Retry-After); a 400 is not.
+const GATE_ERRORS = {
+  400: { code: 'BAD_REQUEST', title: 'Bad request', message: 'The request has more than one Host header.' },
+  502: { code: 'BAD_GATEWAY', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
+  504: { code: 'GATEWAY_TIMEOUT', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },
+} as const;
+
+export type GateErrorStatus = keyof typeof GATE_ERRORS;
+
+/**
+ * 400, 502 or 504 from the supervisor itself. The connection stays open (but after a 400): closing it under a
+ * client still sending its body would reset it, and the client could lose the answer.
+ */
+export function sendGateError(req: IncomingMessage, res: ServerResponse, statusCode: GateErrorStatus): void {
+  const { code, title, message } = GATE_ERRORS[statusCode];
+  const html = wantsHtml(req);
+  const body = html
+    ? `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${title}</title></head>` +
+      `<body><h1>${title}</h1><p>${escapeHtml(message)}</p></body></html>`
+    : JSON.stringify({ error: { code, message } });
+  const headers: Record<string, string | number> = {
+    'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  });
+  };
+  if (statusCode === 400) headers.connection = 'close';
+  else headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  res.writeHead(statusCode, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }

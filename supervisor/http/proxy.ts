@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
-import { RETRY_AFTER_SECONDS, sendBadGateway } from './not-ready-page.js';
+import { RETRY_AFTER_SECONDS, sendGateError } from './not-ready-page.js';
 
 /** Where the child listens right now, or undefined while it cannot take traffic. */
 export type TargetLookup = () => { readonly port: number } | undefined;
@@ -19,6 +19,14 @@ export interface ProxyOptions {
   readonly logger: Logger;
   /** Called once per proxied request that got a response status (the metrics); `startedAt` is `performance.now()` on arrival. */
   readonly onResponse?: (statusCode: number, startedAt: number) => void;
+  /**
+   * Time from a request being sent to the app (its body included) until the app's response headers arrive; past
+   * it the request to the app is aborted and the client gets 504. Responses under way and tunnels are not timed.
+   * 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
+   */
+  readonly responseTimeoutMs?: number;
+  /** Keep the X-Forwarded-* that arrive with a request, as a proxy in front set them (TRUST_PROXY). @default true */
+  readonly trustForwarded?: boolean;
 }
 
 export interface Proxy {
@@ -53,19 +61,56 @@ function withoutFraming(rawHeaders: readonly string[]): string[] {
   return result;
 }
 
-/** Answers an upgrade request with a bodiless status and closes the connection. */
+// Node's own way to put an interim response ahead of the final one (writeContinue and writeEarlyHints use it): it
+// queues behind an earlier response on a pipelined connection. writeEarlyHints itself would drop a 103 whose
+// Link it does not parse, and every header but Link.
+interface RawWritable {
+  _writeRaw(data: string, encoding: BufferEncoding): boolean;
+}
+
+// The request body goes to the app a turn of the event loop after it arrives (setImmediate runs after the I/O
+// callbacks of the same turn): an app that answers before reading the body and closes the connection makes the
+// next write fail (EPIPE), and Node then discards its answer unread. Written right away, the write lost that race
+// about half the time; written after the turn's I/O, the answer has nearly always been read first.
+function writeLater(req: IncomingMessage, upstream: http.ClientRequest, chunk: Buffer | null): void {
+  if (upstream.destroyed) return void req.resume(); // nothing more goes to the app: the rest is read and dropped
+  if (chunk === null) return void upstream.end();
+  if (!upstream.write(chunk) && !req.isPaused()) {
+    req.pause();
+    upstream.once('drain', () => req.resume());
+  }
+}
+
+function relayBody(req: IncomingMessage, upstream: http.ClientRequest): void {
+  req.on('data', (chunk: Buffer) => setImmediate(writeLater, req, upstream, chunk));
+  req.once('end', () => setImmediate(writeLater, req, upstream, null));
+}
+
+// 1xx from the app: 100 Continue when the client asked for it, 103 Early Hints as the app sent them. None for an
+// HTTP/1.0 client, which does not expect them (RFC 9110, 15.2); other 1xx (102) are dropped, as nginx does.
+function relayInformation(req: IncomingMessage, res: ServerResponse, info: http.InformationEvent): void {
+  if (res.headersSent || req.httpVersionMajor !== 1 || req.httpVersionMinor === 0) return;
+  if (info.statusCode === 100) {
+    if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
+  } else if (info.statusCode === 103) {
+    (res as unknown as RawWritable)._writeRaw(rawResponseHead(103, info.statusMessage || 'Early Hints', info.rawHeaders), 'latin1');
+  }
+}
+
+// The reason an upstream request is destroyed when the app is past APP_RESPONSE_TIMEOUT_MS: one instance, told
+// apart from every other error by identity.
+const RESPONSE_TIMEOUT = Object.assign(new Error('the app sent no response headers in time'), { code: 'SUP_APP_RESPONSE_TIMEOUT' });
+
+// How many proxied requests are in flight on a client connection: all of them are counted out when it closes,
+// whether or not each response reports its own end (a pipelined request's does not on Node 20).
+const kInFlight = Symbol('proxied requests in flight');
+type CountedSocket = Socket & { [kInFlight]?: number };
+
+/** Answers an upgrade request with a bodiless status (with Retry-After unless it is the client's fault) and closes the connection. */
 export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage: string): void {
   if (!socket.writable) return void socket.destroy();
-  socket.end(
-    rawResponseHead(statusCode, statusMessage, [
-      'Retry-After',
-      String(RETRY_AFTER_SECONDS),
-      'Content-Length',
-      '0',
-      'Connection',
-      'close',
-    ]),
-  );
+  const retry = statusCode >= 500 ? ['Retry-After', String(RETRY_AFTER_SECONDS)] : [];
+  socket.end(rawResponseHead(statusCode, statusMessage, [...retry, 'Content-Length', '0', 'Connection', 'close']));
 }
 
 // Idle upstream sockets close before a default Node server's 5 s keep-alive would drop them under us
@@ -85,38 +130,114 @@ class UpstreamAgent extends http.Agent {
 
 export function createProxy(options: ProxyOptions): Proxy {
   const { getTarget, logger, onResponse } = options;
+  const responseTimeoutMs = options.responseTimeoutMs ?? 0;
+  const trustForwarded = options.trustForwarded ?? true;
   const agent = new UpstreamAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
   const tunnels = new Set<Socket>();
   let inFlight = 0;
   const drainWaiters = new Set<() => void>();
 
+  function countIn(socket: CountedSocket): void {
+    const count = socket[kInFlight];
+    if (count === undefined) socket.once('close', countOutConnection);
+    socket[kInFlight] = (count ?? 0) + 1;
+    inFlight++;
+  }
+
+  function countOut(socket: CountedSocket, count = 1): void {
+    const onSocket = socket[kInFlight] ?? 0;
+    const out = Math.min(count, onSocket);
+    if (out === 0) return;
+    socket[kInFlight] = onSocket - out;
+    inFlight -= out;
+    if (inFlight === 0) for (const wake of drainWaiters) wake();
+  }
+
+  function countOutConnection(this: CountedSocket): void {
+    countOut(this, Number.POSITIVE_INFINITY);
+  }
+
+  // Requests sent to the app and waiting for its response headers, in the order they were sent: one sweep a
+  // fraction of the timeout apart aborts the overdue ones, instead of a timer per request.
+  const awaitingResponse = new Map<http.ClientRequest, number>();
+  const sweepEveryMs = Math.min(1_000, Math.max(10, Math.floor(responseTimeoutMs / 20)));
+  let sweeper: NodeJS.Timeout | undefined;
+
+  function sweep(): void {
+    if (awaitingResponse.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const [upstream, sentAt] of awaitingResponse) {
+      if (now - sentAt < responseTimeoutMs) break;
+      awaitingResponse.delete(upstream);
+      upstream.destroy(RESPONSE_TIMEOUT);
+    }
+  }
+
+  // 'finish' of a request to the app: all of it is sent, and the wait for its response begins (unless the app
+  // answered already, before reading all of the body).
+  function sentToApp(this: http.ClientRequest): void {
+    if (this.destroyed || (this as { res?: unknown }).res) return;
+    awaitingResponse.set(this, performance.now());
+    sweeper ??= setInterval(sweep, sweepEveryMs).unref();
+  }
+
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const target = getTarget();
     if (!target) return options.sendUnavailable(req, res);
+    const { headers, hasBody, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, trustForwarded);
+    if (duplicateHost) return sendGateError(req, res, 400);
+    // The app's own address, as nginx sends by default.
+    if (missingHost) headers.push('Host', `127.0.0.1:${target.port}`);
 
-    inFlight++;
+    const socket = req.socket as CountedSocket;
+    countIn(socket);
     const startedAt = onResponse ? performance.now() : 0;
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
     res.once('close', () => {
-      inFlight--;
-      if (inFlight === 0) for (const wake of drainWaiters) wake();
-      if (!res.writableFinished) upstream.destroy();
+      countOut(socket);
+      if (!res.writableFinished) {
+        awaitingResponse.delete(upstream);
+        upstream.destroy();
+      }
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
     });
-    const { headers, hasBody } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false);
-    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
+    if (responseTimeoutMs > 0) upstream.once('finish', sentToApp);
+    upstream.on('information', (info) => relayInformation(req, res, info));
+    // The response is relayed as the app sends it, whether or not the app read the request's body: an early
+    // answer (401 to an upload) reaches the client as it is.
     upstream.on('response', (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, downstreamResponseHeaders(upstreamRes.rawHeaders, options.isDraining()));
+      if (responseTimeoutMs > 0) awaitingResponse.delete(upstream);
+      const responseHeaders = downstreamResponseHeaders(upstreamRes.rawHeaders, options.isDraining());
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
+      // A streamed response (no Content-Length: Server-Sent Events, a long poll) gets its head now, not with its first
+      // body byte; one with a length has its head and body written together.
+      if (responseHeaders['content-length'] === undefined) res.flushHeaders();
       upstreamRes.pipe(res);
-      upstreamRes.once('error', () => res.destroy());
+      upstreamRes.once('close', () => {
+        if (!upstreamRes.complete) res.destroy();
+      });
     });
     upstream.on('error', (error) => {
-      if (req.socket.destroyed) return; // the client left first, and leaving ended this request too
-      if (res.headersSent) return void res.destroy();
+      if (socket.destroyed) return; // the client left first, and leaving ended this request too
+      if (res.headersSent) {
+        // The request side failed after the app answered (it stopped reading an upload it refused): the response
+        // relays its own end, and what is left of the client's body is read and dropped.
+        req.resume();
+        return;
+      }
+      if (error === RESPONSE_TIMEOUT) {
+        logger.warn({ event: 'app_response_timeout', method: req.method, url: req.url, afterMs: responseTimeoutMs }, `app sent no response in ${responseTimeoutMs} ms`);
+        return sendGateError(req, res, 504);
+      }
       logger.warn({ event: 'proxy_error', method: req.method, url: req.url, err: error }, `app did not answer: ${error.message}`);
-      sendBadGateway(req, res);
+      sendGateError(req, res, 502);
     });
     req.once('error', () => upstream.destroy());
-    if (hasBody) req.pipe(upstream);
+    if (hasBody) relayBody(req, upstream);
     else upstream.end();
   }
 
@@ -124,13 +245,16 @@ export function createProxy(options: ProxyOptions): Proxy {
     socket.on('error', () => socket.destroy());
     const target = getTarget();
     if (!target || options.isDraining()) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    const { headers, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), true, trustForwarded);
+    if (duplicateHost) return rejectUpgrade(socket, 400, 'Bad Request');
+    if (missingHost) headers.push('Host', `127.0.0.1:${target.port}`);
 
     const upstream = http.request({
       host: '127.0.0.1',
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: upstreamRequestHeaders(req.rawHeaders, clientOf(req), true).headers,
+      headers,
     });
     upstream.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
       upstreamSocket.on('error', () => socket.destroy());
@@ -184,6 +308,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       });
     },
     close() {
+      clearInterval(sweeper);
       agent.destroy();
       for (const socket of tunnels) socket.destroy();
     },

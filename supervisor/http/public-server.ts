@@ -94,6 +94,16 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     });
   }
 
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const ownPath = ownPathOf(req.url);
+    if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res);
+    // Node's own answer to `Expect: 100-continue`, which the supervisor leaves to the app for proxied requests.
+    if (req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect)) res.writeContinue();
+    if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
+    withCanonicalPath(req, ownPath);
+    answerOwnRoute(req, res);
+  }
+
   const server = http.createServer(
     {
       headersTimeout: limits.httpHeadersTimeoutMs,
@@ -101,14 +111,12 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
       connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
       maxHeaderSize: MAX_HEADER_BYTES,
     },
-    (req, res) => {
-      const ownPath = ownPathOf(req.url);
-      if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res);
-      if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
-      withCanonicalPath(req, ownPath);
-      answerOwnRoute(req, res);
-    },
+    handle,
   );
+  // An Expect header goes to the app, which answers 100 Continue (relayed), a final status, or 417 as it sees fit:
+  // Node would otherwise answer 100 itself and have the client send a body that the app refuses.
+  server.on('checkContinue', handle);
+  server.on('checkExpectation', handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   // Upgraded sockets are outside the timeouts above, so their number is capped: each holds two sockets open.

@@ -9,6 +9,7 @@ describe('upstreamRequestHeaders', () => {
       ['Host', 'example.com', 'Connection', 'keep-alive, X-Secret-Hop', 'X-Secret-Hop', '1', 'Keep-Alive', 'timeout=5', 'Accept', '*/*'],
       client,
       false,
+      true,
     );
     expect(headers).toEqual(['Host', 'example.com', 'Accept', '*/*', 'X-Forwarded-For', '10.0.0.9', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'example.com']);
     expect(hasBody).toBe(false);
@@ -19,12 +20,13 @@ describe('upstreamRequestHeaders', () => {
       ['X-Forwarded-For', '203.0.113.1', 'x-forwarded-for', '198.51.100.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.example'],
       { ip: '10.0.0.9', encrypted: false },
       false,
+      true,
     );
     expect(headers).toEqual(['X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.example', 'X-Forwarded-For', '203.0.113.1, 198.51.100.2, 10.0.0.9']);
   });
 
   it('keeps Connection and Upgrade for an upgrade', () => {
-    const { headers } = upstreamRequestHeaders(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Protocol', 'chat'], client, true);
+    const { headers } = upstreamRequestHeaders(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Protocol', 'chat'], client, true, true);
     expect(headers.slice(0, 6)).toEqual(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Protocol', 'chat']);
   });
 
@@ -34,7 +36,7 @@ describe('upstreamRequestHeaders', () => {
     [['Transfer-Encoding', 'chunked'], true],
     [[], false],
   ])('sees whether %j has a body', (raw, expected) => {
-    expect(upstreamRequestHeaders(raw, client, false).hasBody).toBe(expected);
+    expect(upstreamRequestHeaders(raw, client, false, true).hasBody).toBe(expected);
   });
 });
 
