@@ -144,3 +144,33 @@ describe('draining', () => {
     }
   });
 });
+
+describe('counting requests in flight', () => {
+  it('counts out every request of a connection that closes, pipelined ones included', async () => {
+    const upstream = http.createServer((req) => void req.resume()); // never answers
+    const upstreamPort = await listening(upstream);
+    const proxy = createProxy({
+      getTarget: () => ({ port: upstreamPort }),
+      sendUnavailable: (_req, res) => void res.writeHead(503).end(),
+      isDraining: () => false,
+      logger: pino({ level: 'silent' }),
+    });
+    const front = http.createServer((req, res) => proxy.handleRequest(req, res));
+    const frontPort = await listening(front);
+    try {
+      for (const requests of [3, 1, 5]) {
+        const socket = net.connect(frontPort, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(requests));
+        await eventually(() => (proxy.inFlight === requests ? true : undefined), 5_000, `${requests} in flight`);
+        socket.destroy();
+        expect(await proxy.drained(2_000)).toBe(true);
+        expect(proxy.inFlight).toBe(0);
+      }
+    } finally {
+      proxy.close();
+      front.closeAllConnections();
+      await Promise.all([front, upstream].map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  });
+});
