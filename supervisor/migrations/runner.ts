@@ -228,7 +228,8 @@ async function runStep(client: Queryable, file: SqlMigration | ScriptMigration, 
 
 // Runs one step of a migration together with its history change (row written on up, deleted on down): in one
 // transaction, or (no-transaction files) as one statement with session settings reset after. A migration may change
-// the search_path (pg_dump's output does): it is reset before the history row, so it never reaches the next one.
+// session settings (pg_dump's output sets search_path to '', check_function_bodies, row_security…): RESET ALL puts
+// them back to the connection's own before the history row, so they reach neither the row nor the next migration.
 async function runSection(
   client: Queryable,
   file: MigrationFile,
@@ -255,7 +256,7 @@ async function runSection(
     try {
       await setTimeouts(client, options, true);
       await runStep(client, file, direction);
-      await client.query('RESET search_path');
+      await client.query('RESET ALL');
       await recordHistory();
       await client.query('COMMIT');
     } catch (error) {
@@ -266,12 +267,12 @@ async function runSection(
     try {
       await setTimeouts(client, options, false);
       await runStep(client, file, direction);
-      await client.query('RESET search_path');
+      await client.query('RESET ALL');
       await recordHistory();
     } catch (error) {
       throw migrationFailed(file, direction, error);
     } finally {
-      await client.query('RESET lock_timeout; RESET statement_timeout; RESET search_path').catch(() => {});
+      await client.query('RESET ALL').catch(() => {});
     }
   }
   return performance.now() - startedAt;

@@ -187,7 +187,7 @@ describe('SQL that cannot keep the promise, and schema dumps', () => {
     expect(await migrate()).toEqual(['0001_ok', '0002_converted']);
   });
 
-  it('runs pg_dump --schema-only output as a first migration: its search_path reaches neither the history row nor the next migration', async () => {
+  it('runs pg_dump --schema-only output as a first migration: its session settings (search_path '') reach neither the history row nor the next migration', async () => {
     const source = await createTestDatabase('dump_source');
     try {
       await source.query('CREATE TABLE "Messages" (id serial PRIMARY KEY, body text NOT NULL); CREATE INDEX ON "Messages" (body)');
@@ -196,6 +196,11 @@ describe('SQL that cannot keep the promise, and schema dumps', () => {
       // pg_dump 17.6+ brackets its output with these psql-only lines.
       await writeFile(path.join(dir, '0001_baseline.sql'), `\\restrict abc123\n${stdout}\n\\unrestrict abc123\n`);
       await writeFile(path.join(dir, '0002_more.sql'), 'CREATE TABLE labels (id int);');
+      // The next migration sees the session's own settings, not the dump's.
+      await writeFile(
+        path.join(dir, '0002_more.sql'),
+        "CREATE TABLE labels (id int);\nDO $$ BEGIN IF current_setting('check_function_bodies') <> 'on' THEN RAISE 'dump settings leaked'; END IF; END $$;",
+      );
       expect(await migrate()).toEqual(['0001_baseline', '0002_more']);
       expect(await db.scalar("SELECT to_regclass('public.labels') IS NOT NULL")).toBe(true);
       expect(await db.scalar('SELECT count(*)::int FROM schema_migrations')).toBe(2);
