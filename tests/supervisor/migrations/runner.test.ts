@@ -187,7 +187,7 @@ describe('SQL that cannot keep the promise, and schema dumps', () => {
     expect(await migrate()).toEqual(['0001_ok', '0002_converted']);
   });
 
-  it('runs pg_dump --schema-only output as a first migration: its session settings (search_path '') reach neither the history row nor the next migration', async () => {
+  it('runs pg_dump --schema-only output as a first migration: its session settings (search_path emptied) reach neither the history row nor the next migration', async () => {
     const source = await createTestDatabase('dump_source');
     try {
       await source.query('CREATE TABLE "Messages" (id serial PRIMARY KEY, body text NOT NULL); CREATE INDEX ON "Messages" (body)');
