@@ -50,9 +50,16 @@ export function kindFromSource(source: string): ScriptKind | undefined {
   return undefined;
 }
 
-/** Whether a sequelize-cli migration opens its own transaction (`queryInterface.sequelize.transaction(...)`). */
+// `sequelize.query('START TRANSACTION; …; COMMIT;')`, as migrations converted from SQL dumps often do.
+const RAW_TRANSACTION_CONTROL = /['"`]\s*(?:START\s+TRANSACTION|BEGIN\s*(?:;|['"`])|COMMIT\b)|;\s*COMMIT\s*;?\s*['"`]/i;
+
+/**
+ * Whether a sequelize-cli migration manages its own transaction: `queryInterface.sequelize.transaction(...)`, or
+ * transaction statements of its own in its SQL strings.
+ */
 export function opensOwnTransaction(source: string): boolean {
-  return /\.transaction\s*\(/.test(source.replace(COMMENTS, '$1'));
+  const code = source.replace(COMMENTS, '$1');
+  return /\.transaction\s*\(/.test(code) || RAW_TRANSACTION_CONTROL.test(code);
 }
 
 async function exists(file: string): Promise<boolean> {

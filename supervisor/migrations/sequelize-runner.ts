@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { ScriptMigration } from './files.js';
 import { loadScript } from './script-loader.js';
+import { findTransactionStatements } from './transaction-statements.js';
 
 // The few members of the user's Sequelize that are used here.
 interface SequelizeInstance {
-  query(sql: string, options?: { bind?: unknown[] }): Promise<unknown>;
+  query(sql: string | { query?: string }, options?: { bind?: unknown[] }): Promise<unknown>;
   getQueryInterface(): unknown;
   close(): Promise<void>;
   transaction: unknown;
@@ -79,26 +80,35 @@ export function openSequelizeRunner(options: SequelizeRunOptions): SequelizeRunn
   const module = requireUserSequelize(options.projectDir, options.migrationsDir) as SequelizeModule & Record<string, unknown>;
   // One connection, never evicted while a migration's transaction is open on it.
   const single = createInstance(module, options, { max: 1, min: 0, idle: 2 ** 31 - 1, acquire: 60_000, evict: 2 ** 31 - 1 });
+  // Safety nets for what the source scan (opensOwnTransaction) did not see: inside the runner's transaction, a
+  // transaction of the migration's own, or a COMMIT it sends, would apply half of it. It fails instead, and rolls back.
   single.transaction = () =>
-    Promise.reject(
-      new Error('opened its own transaction, which the supervisor did not see in its source; nothing of it was applied'),
-    );
+    Promise.reject(new Error('opened its own transaction, which the supervisor did not see in its source; nothing of it was applied'));
+  const query = single.query.bind(single);
+  single.query = async (sql, queryOptions) => {
+    const text = typeof sql === 'string' ? sql : (sql.query ?? '');
+    if (MAYBE_TRANSACTION_CONTROL.test(text)) {
+      const [found] = await findTransactionStatements(text);
+      if (found) throw new Error(`sends \`${found.statement}\` itself, which would end the migration's transaction; nothing of it was applied`);
+    }
+    return query(sql, queryOptions);
+  };
   let shared: SequelizeInstance | undefined;
 
   const inTransaction = async (file: ScriptMigration, direction: 'up' | 'down', step: LoadedStep): Promise<void> => {
-    await single.query('BEGIN');
+    await query('BEGIN');
     try {
-      await single.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", {
+      await query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", {
         bind: [String(options.lockTimeoutMs), String(options.statementTimeoutMs)],
       });
       await step(single.getQueryInterface(), module);
-      await single.query(
+      await query(
         direction === 'up' ? 'INSERT INTO "SequelizeMeta" (name) VALUES ($1)' : 'DELETE FROM "SequelizeMeta" WHERE name = $1',
         { bind: [file.name] },
       );
-      await single.query('COMMIT');
+      await query('COMMIT');
     } catch (error) {
-      await single.query('ROLLBACK').catch(() => {});
+      await query('ROLLBACK').catch(() => {});
       throw error;
     }
   };
@@ -130,5 +140,8 @@ export function openSequelizeRunner(options: SequelizeRunOptions): SequelizeRunn
     },
   };
 }
+
+// A cheap look before the parser: SQL with none of these words controls no transaction.
+const MAYBE_TRANSACTION_CONTROL = /\b(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|PREPARE)\b/i;
 
 type LoadedStep = (queryInterface: unknown, sequelize: unknown) => Promise<unknown>;

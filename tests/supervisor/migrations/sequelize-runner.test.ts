@@ -1,6 +1,6 @@
 // sequelize-cli migrations run as they are with the project's sequelize (here the repository's devDependency), their
 // history in SequelizeMeta; each with its row in one transaction, so that a failing one leaves nothing behind.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -116,5 +116,33 @@ describe('sequelize-cli migrations', () => {
     expect(reverted).toEqual(['20240104120000-add-pinned.js', '20240103120000-seed-users.js']);
     expect(await meta()).toEqual(NAMES.slice(0, 3));
     expect(await db.scalar('SELECT count(*)::int FROM "Users"')).toBe(0);
+  });
+
+  it('a migration whose SQL strings control the transaction runs on its own, as sequelize-cli runs it', async () => {
+    await writeFile(
+      path.join(dir, '20240105120000-converted.js'),
+      "module.exports = {\n  async up(queryInterface) {\n    await queryInterface.sequelize.query('START TRANSACTION; CREATE TABLE converted (id int); COMMIT;');\n  },\n};\n",
+    );
+    const files = await readMigrationFiles(dir);
+    expect(files.at(-1)).toMatchObject({ name: '20240105120000-converted.js', transactional: false });
+    await withClient(async (client) => migrateToLatest(client, files, options()));
+    expect(await meta()).toContain('20240105120000-converted.js');
+    expect(lines.filter((line) => line.event === 'migration_own_transaction').map((line) => line.migration)).toContain('20240105120000-converted.js');
+  });
+
+  it('a COMMIT the source scan cannot see fails the migration, leaving nothing of it', async () => {
+    await writeFile(
+      path.join(dir, '20240105120000-hidden-commit.js'),
+      "const word = ['COM', 'MIT'].join('');\nmodule.exports = {\n  async up(queryInterface) {\n" +
+        "    await queryInterface.sequelize.query('CREATE TABLE hidden (id int)');\n    await queryInterface.sequelize.query(word);\n  },\n};\n",
+    );
+    const files = await readMigrationFiles(dir);
+    expect(files.at(-1)?.transactional).toBe(true);
+    await expect(withClient(async (client) => migrateToLatest(client, files, options()))).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_FAILED',
+      message: expect.stringContaining("sends `COMMIT` itself, which would end the migration's transaction"),
+    });
+    expect(await db.scalar("SELECT to_regclass('hidden')")).toBeNull();
+    expect(await meta()).toEqual(NAMES);
   });
 });
