@@ -1,5 +1,7 @@
-// Keeps the app running: starts it, restarts it with backoff when it exits on its own, gives up on a crash loop.
+// Keeps the app running: starts it, watches its health path while it runs, restarts it with backoff when it exits
+// on its own or stops answering, gives up on a crash loop.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createAppHealth } from './app-health.js';
 import { createChildApp, describeExit, type ChildApp } from './child-app.js';
 import type { Config } from '../core/config.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
@@ -45,10 +47,11 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     backoffMs: config.appRestartBackoffMs,
   });
 
-  async function backOffAfterCrash(reason: string): Promise<void> {
+  // An exit, or an app restarted for not answering (then with no error code: it did not exit), counts alike.
+  async function backOffAfterCrash(reason: string, exited = true): Promise<void> {
     const decision = restartPolicy.recordCrash();
     phases.setCheck('app', { status: 'fail', output: reason });
-    phases.recordError(ErrorCodes.APP_EXITED);
+    if (exited) phases.recordError(ErrorCodes.APP_EXITED);
     // Out of `ready` whether it restarts or not: the app is down, and `failed` is reached from `restarting_app`.
     const detail = decision.restart ? `restart ${decision.recentCrashes} in ${decision.delayMs} ms` : `stopped ${decision.recentCrashes} times: giving up`;
     if (!phases.transition('restarting_app', detail)) phases.describe(detail);
@@ -70,6 +73,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
       try {
         await childApp.start();
         phases.setCheck('app', { status: 'pass', output: `pid ${childApp.pid ?? '?'}` });
+        if (childApp.port !== undefined) health.watch(childApp.port);
         return;
       } catch (error) {
         if (signal.aborted || !isSupervisorError(error) || error.code !== ErrorCodes.APP_EXITED) throw error;
@@ -78,14 +82,47 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     }
   }
 
-  childApp.onUnexpectedExit((exit) => {
-    if (phases.isTerminal()) return;
-    void backOffAfterCrash(`the app ${describeExit(exit)}`)
+  // After an exit or a restart for not answering: back off, start again, and be ready once it answers.
+  function recover(reason: string, exited: boolean): void {
+    void backOffAfterCrash(reason, exited)
       .then(() => (signal.aborted ? undefined : start()))
       .then(() => {
         if (!signal.aborted) phases.transition('ready');
       })
       .catch(options.onGiveUp);
+  }
+
+  const health = createAppHealth({
+    healthPath: config.appHealthPath,
+    intervalMs: config.appHealthIntervalMs,
+    failureThreshold: config.appHealthFailureThreshold,
+    restartThreshold: config.appHealthRestartThreshold,
+    logger: options.logging.logger.child({ module: 'app-health' }),
+    onUnready(reason) {
+      if (phases.isTerminal()) return;
+      phases.setCheck('app', { status: 'fail', output: reason });
+      phases.transition('restarting_app', `the app stopped answering: ${reason}`);
+    },
+    onRecovered() {
+      if (phases.isTerminal()) return;
+      phases.setCheck('app', { status: 'pass', output: `pid ${childApp.pid ?? '?'}` });
+      phases.transition('ready');
+    },
+    onUnresponsive(reason) {
+      if (phases.isTerminal() || signal.aborted) return;
+      logger.warn({ event: 'app_unresponsive', childPid: childApp.pid, reason }, `the app stopped answering; restarting it (${reason})`);
+      phases.transition('restarting_app', `restarting the app: ${reason}`);
+      void childApp.stop().then(() => {
+        if (!signal.aborted && !phases.isTerminal()) recover(`restarted: ${reason}`, false);
+      });
+    },
+  });
+  signal.addEventListener('abort', () => health.stop(), { once: true });
+
+  childApp.onUnexpectedExit((exit) => {
+    health.stop();
+    if (phases.isTerminal()) return;
+    recover(`the app ${describeExit(exit)}`, true);
   });
 
   return { childApp, start };
