@@ -121,6 +121,11 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
 
   async 'adopt-sequelize'(context) {
     const { client, files, sequelizeMap, logger, config } = context;
+    if (kindOf(files) !== 'sql') {
+      throw new SupervisorError(ErrorCodes.ADOPTION_INVALID, `The migrations in ${config.migrationsDir} are not SQL files: there is nothing to adopt`, {
+        hint: "adopt-sequelize moves a project to SQL migrations. sequelize-cli migrations run as they are, with SequelizeMeta as their history.",
+      });
+    }
     if (!sequelizeMap) {
       throw new SupervisorError(ErrorCodes.ADOPTION_INVALID, `There is no ${SEQUELIZE_MAP_FILE} in ${config.migrationsDir}`, {
         hint: "Write it first: each of our migrations' name with the sequelize-cli file names it replaces (see the README).",

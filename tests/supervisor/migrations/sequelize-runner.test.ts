@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectionOptions, type OwnConnection } from '../../../supervisor/database/connection.js';
 import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
-import { migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
+import { baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
+import { openSequelizeRunner } from '../../../supervisor/migrations/sequelize-runner.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { PROJECT_ROOT } from '../../helpers/supervisor-process.js';
 
@@ -144,5 +145,21 @@ describe('sequelize-cli migrations', () => {
     });
     expect(await db.scalar("SELECT to_regclass('hidden')")).toBeNull();
     expect(await meta()).toEqual(NAMES);
+  });
+
+  it('baseline records them in SequelizeMeta without running them', async () => {
+    const files = await readMigrationFiles(dir);
+    const recorded = await withClient(async (client) =>
+      withMigrationLock(client, { ...options(), kind: 'sequelize' }, () => baselineTo(client, files, '20240101120000-create-users.js', options().logger)),
+    );
+    expect(recorded).toEqual(['20240101120000-create-users.js']);
+    expect(await meta()).toEqual(['20240101120000-create-users.js']);
+    expect(await db.scalar("SELECT to_regclass('\"Users\"')")).toBeNull();
+  });
+
+  it('says what to install when the project has no sequelize', async () => {
+    expect(() => openSequelizeRunner({ ...options(), projectDir: os.tmpdir(), migrationsDir: dir })).toThrow(
+      expect.objectContaining({ code: 'SUP_ERR_MIGRATION_INVALID', hint: expect.stringContaining('npm install sequelize pg') }),
+    );
   });
 });
