@@ -71,3 +71,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/fromDatabase/);
   });
 });
+
+describe('the edge and readiness settings', () => {
+  it('default to a 60 s response timeout, trusting the proxy in front, and Kubernetes-like health polls', () => {
+    expect(loadConfig(base)).toMatchObject({
+      appResponseTimeoutMs: 60_000,
+      trustProxy: true,
+      appHealthIntervalMs: 5_000,
+      appHealthFailureThreshold: 3,
+      appHealthRestartThreshold: 6,
+    });
+  });
+
+  it('take 0 to disable the response timeout and restarts for not answering, and false to distrust X-Forwarded-*', () => {
+    expect(loadConfig({ ...base, APP_RESPONSE_TIMEOUT_MS: '0', APP_HEALTH_RESTART_THRESHOLD: '0', TRUST_PROXY: 'false' })).toMatchObject({
+      appResponseTimeoutMs: 0,
+      appHealthRestartThreshold: 0,
+      trustProxy: false,
+    });
+  });
+
+  it('refuse a restart threshold below the failure threshold, a zero interval and a non-boolean trust, all at once', () => {
+    let message = '';
+    try {
+      loadConfig({ ...base, APP_HEALTH_FAILURE_THRESHOLD: '4', APP_HEALTH_RESTART_THRESHOLD: '2', APP_HEALTH_INTERVAL_MS: '0', TRUST_PROXY: 'maybe' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Expected `APP_HEALTH_RESTART_THRESHOLD` (2) to be 0 or no less than `APP_HEALTH_FAILURE_THRESHOLD` (4)');
+    expect(message).toContain('Expected `APP_HEALTH_INTERVAL_MS` to be a positive integer, got `0`');
+    expect(message).toContain('Expected `TRUST_PROXY` to be `true` or `false`, got `maybe`');
+  });
+});

@@ -40,7 +40,51 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
+describe('what a Connection header may not remove', () => {
+  it.each([
+    ['Content-Length', ['Content-Length', '5', 'Connection', 'Content-Length'], ['Content-Length', '5']],
+    ['Host', ['Host', 'h', 'Connection', 'close, host'], ['Host', 'h']],
+    ['Transfer-Encoding', ['Transfer-Encoding', 'chunked', 'connection', 'TRANSFER-ENCODING'], ['Transfer-Encoding', 'chunked']],
+  ])('keeps %s', (_name, raw, kept) => {
+    expect(upstreamRequestHeaders(raw, client, false, true).headers.slice(0, 2)).toEqual(kept);
+  });
+});
+
+describe('Host', () => {
+  it.each([
+    [['Host', 'a', 'Host', 'b'], true, false],
+    [['Host', 'a', 'host', 'a'], true, false],
+    [['Host', 'a'], false, false],
+    [[], false, true],
+  ])('%j: duplicate %s, missing %s', (raw, duplicateHost, missingHost) => {
+    expect(upstreamRequestHeaders(raw, client, false, true)).toMatchObject({ duplicateHost, missingHost });
+    expect(upstreamRequestHeaders(raw, client, true, true)).toMatchObject({ duplicateHost, missingHost });
+  });
+});
+
+describe('X-Forwarded-* from the client side', () => {
+  const raw = ['Host', 'h', 'X-Forwarded-For', '203.0.113.1', 'X-Forwarded-Proto', 'https', 'x-forwarded-host', 'evil.example', 'Forwarded', 'for=203.0.113.1'];
+
+  it('are kept when trusted', () => {
+    expect(upstreamRequestHeaders(raw, client, false, true).headers).toEqual([
+      'Host', 'h', 'X-Forwarded-Proto', 'https', 'x-forwarded-host', 'evil.example', 'Forwarded', 'for=203.0.113.1',
+      'X-Forwarded-For', '203.0.113.1, 10.0.0.9',
+    ]);
+  });
+
+  it.each([false, true])('are replaced when not trusted (upgrade: %s)', (upgrade) => {
+    expect(upstreamRequestHeaders(raw, client, upgrade, false).headers).toEqual([
+      'Host', 'h', 'X-Forwarded-For', '10.0.0.9', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'h',
+    ]);
+  });
+});
+
 describe('downstreamResponseHeaders', () => {
+  it('drops Transfer-Encoding, which Node frames again for the client, and keeps a Content-Length that Connection names', () => {
+    expect(downstreamResponseHeaders(['Transfer-Encoding', 'chunked', 'Content-Type', 'text/plain'], false)).toEqual({ 'content-type': 'text/plain' });
+    expect(downstreamResponseHeaders(['Content-Length', '3', 'Connection', 'content-length'], false)).toEqual({ 'content-length': '3' });
+  });
+
   it('drops hop-by-hop headers, keeps repeated ones, and closes the connection while draining', () => {
     const raw = ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'];
     expect(downstreamResponseHeaders(raw, false)).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
