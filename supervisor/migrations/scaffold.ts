@@ -3,7 +3,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import { type MigrationFile, readMigrationFiles } from './files.js';
+import { MIGRATION_FILE_NAME, type MigrationFile, readMigrationFiles } from './files.js';
+import { SCRIPT_EXTENSION } from './script-files.js';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -41,16 +42,11 @@ function timestamp(date: Date): string {
   return date.toISOString().replace(/\D/g, '').slice(0, 14);
 }
 
-// The existing migrations; none when the folder is missing or holds no migration yet.
-async function existing(dir: string): Promise<MigrationFile[]> {
-  try {
-    return await readMigrationFiles(dir);
-  } catch (error) {
-    const entries = await readdir(dir).catch(() => []);
-    const migrations = entries.filter((entry) => /\.(?:sql|[cm]?js|[cm]?ts)$/.test(entry));
-    if (migrations.length === 0) return [];
-    throw error;
-  }
+// The existing migrations (SQL ones by name only: one just created may still be empty); none in a new folder.
+async function existing(dir: string): Promise<Pick<MigrationFile, 'kind' | 'fileName' | 'path'>[]> {
+  const entries = (await readdir(dir)).sort();
+  if (entries.some((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'))) return readMigrationFiles(dir);
+  return entries.filter((entry) => MIGRATION_FILE_NAME.test(entry)).map((fileName) => ({ kind: 'sql', fileName, path: path.join(dir, fileName) }));
 }
 
 /** Creates the next migration file in `dir`, in the folder's format; returns its path. */

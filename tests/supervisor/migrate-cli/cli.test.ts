@@ -359,6 +359,9 @@ describe('migrate CLI: up, down, baseline, create', () => {
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('SUP_ERR_MIGRATION_INVALID: Migration 0004_add_labels.sql: the up section is empty');
 
+    // The next one, while that one is still empty.
+    expect((await cli(['create', 'add_owners'], { DATABASE_URL: undefined })).stdout).toContain(path.join(dir, '0005_add_owners.sql'));
+
     const bad = await cli(['create', 'add labels!']);
     expect(bad.code).toBe(64);
     const empty = await mkdtemp(path.join(os.tmpdir(), 'migrate-cli-empty-'));
