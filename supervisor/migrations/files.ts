@@ -159,7 +159,7 @@ export interface ReadMigrationsOptions {
 export async function readMigrationFiles(dir: string, options: ReadMigrationsOptions = {}): Promise<MigrationFile[]> {
   let entries: string[];
   try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
     throw unreadable(dir, error);
   }
