@@ -11,6 +11,7 @@ import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
 import { baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
 import { openSequelizeRunner } from '../../../supervisor/migrations/sequelize-runner.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { startPgBouncer } from '../../helpers/pgbouncer.js';
 import { PROJECT_ROOT } from '../../helpers/supervisor-process.js';
 
 const FIXTURE = path.join(PROJECT_ROOT, 'tests/fixtures/sequelize-project');
@@ -161,5 +162,27 @@ describe('sequelize-cli migrations', () => {
     expect(() => openSequelizeRunner({ ...options(), projectDir: os.tmpdir(), migrationsDir: dir })).toThrow(
       expect.objectContaining({ code: 'SUP_ERR_MIGRATION_INVALID', hint: expect.stringContaining('npm install sequelize pg') }),
     );
+  });
+
+  it('run through a transaction pooler (PgBouncer, transaction mode), each migration whole, and a failing one leaves nothing', async () => {
+    const bouncer = await startPgBouncer('transaction');
+    try {
+      const url = bouncer.url(db.name);
+      const viaPooler = { ...options(), openLockConnection: () => openConnection(url), connection: connectionOptions(url, 5_000) };
+      await cp(path.join(FIXTURE, 'failing'), dir, { recursive: true });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await expect(migrateToLatest(client, await readMigrationFiles(dir), viaPooler)).rejects.toMatchObject({ code: 'SUP_ERR_MIGRATION_FAILED' });
+      } finally {
+        await client.end();
+      }
+      expect(await meta()).toEqual(NAMES);
+      expect(await db.scalar("SELECT to_regclass('\"Labels\"')")).toBeNull();
+      expect(await db.scalar('SELECT count(*)::int FROM "Users"')).toBe(2);
+      expect(await db.advisoryLocks()).toBe(0);
+    } finally {
+      await bouncer.stop();
+    }
   });
 });
