@@ -1,25 +1,22 @@
 // Applies and reverts migrations of every kind (SQL files, JS/TS modules, sequelize-cli migrations) with umzug under
-// the advisory lock, each together with its history row (see runSection).
+// the advisory lock, each together with its history row (see run-step.ts).
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { type LockConnection, MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile, MigrationKind, ScriptMigration, SqlMigration } from './files.js';
+import type { MigrationFile, MigrationKind } from './files.js';
 import {
   type AppliedMigration,
-  deleteApplied,
   ensureHistoryTableOf,
   historyTableName,
   readHistory,
-  recordApplied,
   recordWithoutRunning,
 } from './history.js';
-import { assertLoadable, loadScript } from './script-loader.js';
-import { type SequelizeRunner, openSequelizeRunner } from './sequelize-runner.js';
-import { findTransactionStatements } from './transaction-statements.js';
+import { type Direction, type RunContext, downUnavailable, refuseTransactionStatements, runSection } from './run-step.js';
+import { assertLoadable } from './script-loader.js';
+import { openSequelizeRunner } from './sequelize-runner.js';
 import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
 
 /** How the history and the files on disk relate. */
@@ -83,7 +80,6 @@ export interface MigrationLockOptions {
 /** What `down` reverts: the `step` most recently applied migrations, or every one applied after `to`. */
 export type RevertTarget = { readonly to: string } | { readonly step: number };
 
-type Direction = 'up' | 'down';
 
 /** The kind of a folder's migrations (one kind per folder, see files.ts); `sql` for none. */
 export function kindOf(files: readonly MigrationFile[]): MigrationKind {
@@ -168,148 +164,6 @@ export function pendingUpTo(
   return pending.filter((file) => files.indexOf(file) <= last);
 }
 
-async function setTimeouts(client: Queryable, options: MigrationRunOptions, local: boolean): Promise<void> {
-  await client.query("SELECT set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)", [
-    String(options.lockTimeoutMs),
-    String(options.statementTimeoutMs),
-    local,
-  ]);
-}
-
-function migrationFailed(file: MigrationFile, direction: Direction, error: unknown): SupervisorError {
-  if (isSupervisorError(error)) return error;
-  // Sequelize wraps the server's error: its `parent` has the SQLSTATE.
-  const pgError = ((error as { parent?: unknown }).parent ?? error) as { message?: string; code?: string; position?: string };
-  let where = '';
-  if (file.kind === 'sql' && pgError.position) {
-    const sql = (direction === 'up' ? file.up : file.down) ?? '';
-    where = ` at line ${(file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1} of ${file.fileName}`;
-  }
-  const reason = `${(error as Error).message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
-  if (direction === 'down') {
-    return new SupervisorError(
-      ErrorCodes.MIGRATION_FAILED,
-      `Reverting migration ${file.name} failed${where}: ${reason}. ${file.transactional ? 'It stays applied.' : 'What it changed before failing stays changed.'}`,
-      { cause: error, hint: `Fix the down step of ${file.fileName}; the migrations reverted before it stay reverted.` },
-    );
-  }
-  return new SupervisorError(
-    ErrorCodes.MIGRATION_FAILED,
-    `Migration ${file.name} failed${where}: ${reason}. ` +
-      (file.transactional ? 'Nothing of it was applied.' : 'It ran outside a transaction: what it did before failing stays done.'),
-    { cause: error, hint: `Fix ${file.fileName} and deploy again; the migrations before it stay applied.` },
-  );
-}
-
-function lineAt(sql: string, position: number): number {
-  return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
-}
-
-/** What one run needs besides the client: the history table, and the user's Sequelize for sequelize-cli migrations. */
-interface RunContext {
-  /** `schema_migrations`, qualified with its schema (see historyTableName). */
-  readonly historyTable: string;
-  readonly sequelize: SequelizeRunner | undefined;
-}
-
-// The step itself, on `client` (SQL, module) inside whatever transaction the caller opened.
-async function runStep(client: Queryable, file: SqlMigration | ScriptMigration, direction: Direction): Promise<void> {
-  if (file.kind === 'sql') {
-    const sql = direction === 'up' ? file.up : file.down;
-    await client.query(sql ?? '');
-    return;
-  }
-  const loaded = await loadScript(file);
-  const fn = direction === 'up' ? loaded.up : loaded.down;
-  if (!fn) throw downUnavailable([`${file.fileName} exports no down function`]);
-  // umzug's parameters: `context` is the migrating pg client, inside the migration's transaction.
-  await fn({ name: file.name, path: file.path, context: client });
-}
-
-// Runs one step of a migration together with its history change (row written on up, deleted on down): in one
-// transaction, or (no-transaction files) as one statement with session settings reset after. A migration may change
-// session settings (pg_dump's output sets search_path to '', check_function_bodies, row_security…): RESET ALL puts
-// them back to the connection's own before the history row, so they reach neither the row nor the next migration.
-async function runSection(
-  client: Queryable,
-  file: MigrationFile,
-  direction: Direction,
-  options: MigrationRunOptions,
-  context: RunContext,
-): Promise<number> {
-  if (direction === 'down' && !file.hasDown) throw downUnavailable([`${file.name} has no down step`]);
-  const startedAt = performance.now();
-  if (file.kind === 'sequelize') {
-    try {
-      await context.sequelize?.run(file, direction);
-    } catch (error) {
-      throw migrationFailed(file, direction, error);
-    }
-    return performance.now() - startedAt;
-  }
-  const recordHistory = (): Promise<void> =>
-    direction === 'up'
-      ? recordApplied(client, file, performance.now() - startedAt, context.historyTable)
-      : deleteApplied(client, file.name, context.historyTable);
-  if (file.transactional) {
-    await client.query('BEGIN');
-    try {
-      await setTimeouts(client, options, true);
-      await runStep(client, file, direction);
-      await client.query('RESET ALL');
-      await recordHistory();
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw migrationFailed(file, direction, error);
-    }
-  } else {
-    try {
-      await setTimeouts(client, options, false);
-      await runStep(client, file, direction);
-      await client.query('RESET ALL');
-      await recordHistory();
-    } catch (error) {
-      throw migrationFailed(file, direction, error);
-    } finally {
-      await client.query('RESET ALL').catch(() => {});
-    }
-  }
-  return performance.now() - startedAt;
-}
-
-/**
- * Refuses, before anything runs, a transactional SQL migration whose step would begin or end a transaction: inside the
- * migration's own transaction a COMMIT would apply half of it, with no history row.
- */
-export async function refuseTransactionStatements(files: readonly MigrationFile[], direction: Direction): Promise<void> {
-  const problems: string[] = [];
-  for (const file of files) {
-    if (file.kind !== 'sql' || !file.transactional) continue;
-    const sql = direction === 'up' ? file.up : file.down;
-    if (sql === undefined) continue;
-    for (const found of await findTransactionStatements(sql)) {
-      const line = (file.firstLine[direction] ?? 1) + found.line - 1;
-      problems.push(`${file.fileName} line ${line}: ${found.statement.split('\n')[0]}`);
-    }
-  }
-  if (problems.length === 0) return;
-  throw new SupervisorError(
-    ErrorCodes.MIGRATION_INVALID,
-    `Migrations that would end the transaction they run in (nothing was run): ${problems.join('; ')}`,
-    {
-      hint:
-        'Each migration already runs in its own transaction, with its history row: remove BEGIN/START TRANSACTION/COMMIT/ROLLBACK. ' +
-        'A migration that must control its transactions says `-- migrate:no-transaction` on its first line and runs as it is, without that promise.',
-    },
-  );
-}
-
-function downUnavailable(reasons: readonly string[]): SupervisorError {
-  return new SupervisorError(ErrorCodes.DOWN_UNAVAILABLE, `Cannot revert: ${reasons.join('; ')}. Nothing was reverted.`, {
-    hint: 'Undo it by hand and delete its row from schema_migrations, or write a new migration that undoes it.',
-  });
-}
 
 function unwrapUmzugError(error: unknown): unknown {
   for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
