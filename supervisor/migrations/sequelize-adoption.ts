@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { MigrationFile } from './files.js';
 import type { Queryable } from '../database/connection.js';
-import { type AppliedMigration, readHistory, recordWithoutRunning } from './history.js';
+import { type AppliedMigration, readHistory, readSequelizeHistory, recordWithoutRunning } from './history.js';
 
 /** The map's file name inside MIGRATIONS_DIR. */
 export const SEQUELIZE_MAP_FILE = 'sequelize-map.json';
@@ -66,8 +66,7 @@ export async function readSequelizeMap(dir: string): Promise<SequelizeMap | unde
 export async function readSequelizeMeta(client: Queryable): Promise<ReadonlySet<string> | undefined> {
   const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('"SequelizeMeta"') IS NOT NULL AS present`);
   if (!rows[0]?.present) return undefined;
-  const result = await client.query<{ name: string }>('SELECT name FROM "SequelizeMeta" ORDER BY name');
-  return new Set(result.rows.map((row) => row.name));
+  return new Set((await readSequelizeHistory(client)).map((row) => row.name));
 }
 
 /**
