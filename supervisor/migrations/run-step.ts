@@ -41,7 +41,11 @@ function migrationFailed(file: MigrationFile, direction: Direction, error: unkno
   return new SupervisorError(
     ErrorCodes.MIGRATION_FAILED,
     `Migration ${file.name} failed${where}: ${reason}. ` +
-      (file.transactional ? 'Nothing of it was applied.' : 'It ran outside a transaction: what it did before failing stays done.'),
+      (file.transactional
+        ? 'Nothing of it was applied.'
+        : file.kind === 'sequelize'
+          ? 'It manages its own transaction: what it committed before failing stays, and it is not recorded as applied.'
+          : 'It ran outside a transaction: what it did before failing stays done.'),
     { cause: error, hint: `Fix ${file.fileName} and deploy again; the migrations before it stay applied.` },
   );
 }
