@@ -2,6 +2,7 @@
 // (umzug style) or sequelize-cli migrations, one kind per folder; each with a checksum, in name order.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
@@ -132,10 +133,24 @@ export function stripExtension(fileName: string): string {
   return fileName.replace(/\.[^.]+$/, '');
 }
 
-function unreadable(dir: string, error: unknown): SupervisorError {
+// The `migrations-path` of the project's `.sequelizerc` (sequelize-cli's own configuration, which it runs as code too).
+function sequelizercMigrationsPath(projectDir: string): string | undefined {
+  try {
+    const settings = createRequire(path.join(projectDir, 'package.json'))(path.join(projectDir, '.sequelizerc')) as Record<string, unknown>;
+    const configured = settings['migrations-path'];
+    return typeof configured === 'string' ? path.relative(projectDir, path.resolve(projectDir, configured)) || '.' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function unreadable(dir: string, error: unknown, projectDir: string): SupervisorError {
+  const sequelizePath = (error as { code?: string }).code === 'ENOENT' ? sequelizercMigrationsPath(projectDir) : undefined;
   return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Cannot read the migrations folder ${dir}`, {
     cause: error,
-    hint: 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules or sequelize-cli migrations).',
+    hint: sequelizePath
+      ? `Your .sequelizerc keeps the migrations in ${sequelizePath}: set MIGRATIONS_DIR=${sequelizePath}.`
+      : 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules or sequelize-cli migrations).',
   });
 }
 
@@ -161,7 +176,7 @@ export async function readMigrationFiles(dir: string, options: ReadMigrationsOpt
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
-    throw unreadable(dir, error);
+    throw unreadable(dir, error, options.projectDir ?? process.cwd());
   }
   const sqlFiles = entries.filter((entry) => entry.endsWith('.sql'));
   const scriptFiles = entries.filter((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'));

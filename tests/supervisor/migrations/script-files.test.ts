@@ -88,4 +88,12 @@ describe('readMigrationFiles with JS/TS files', () => {
     await rm(path.join(dir, 'schema.json'));
     await expect(readMigrationFiles(dir, { projectDir })).rejects.toThrow(/holds no migration: it is empty/);
   });
+
+  it("points at .sequelizerc's migrations-path when the folder does not exist", async () => {
+    await writeFile(path.join(projectDir, '.sequelizerc'), "const path = require('path');\nmodule.exports = { 'migrations-path': path.join(__dirname, 'db', 'migrations') };\n");
+    await expect(readMigrationFiles(path.join(projectDir, 'migrations'), { projectDir })).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_INVALID',
+      hint: expect.stringContaining('set MIGRATIONS_DIR=db/migrations'),
+    });
+  });
 });
