@@ -7,6 +7,7 @@ import { ErrorCodes, SupervisorError } from './errors.js';
 import { defaultOf } from './settings.js';
 
 export type LogFormat = 'json' | 'pretty' | 'auto';
+export type MigrationLintMode = 'warn' | 'error' | 'off';
 export type LogLevel = LevelWithSilent;
 const LOG_LEVELS: readonly LogLevel[] = [...(Object.keys(pino.levels.values) as LogLevel[]), 'silent'];
 
@@ -32,6 +33,10 @@ export interface Config {
   readonly migrationLockWaitTimeoutMs: number;
   readonly migrationLockTimeoutMs: number;
   readonly migrationStatementTimeoutMs: number;
+  /** The lint of pending migrations at start: log risks, stop on an unaccepted one, or skip it. */
+  readonly migrationLint: MigrationLintMode;
+  /** While ready, time between two checks of the database; 0 disables them. */
+  readonly dbCheckIntervalMs: number;
   readonly appStartTimeoutMs: number;
   readonly appStopTimeoutMs: number;
   readonly appRestartLimit: number;
@@ -332,6 +337,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
     appCommand: readAppCommand(reader),
     appHealthPath,
     migrateOnStart: reader.boolean('MIGRATE_ON_START'),
+    migrationLint: reader.oneOf<MigrationLintMode>('MIGRATION_LINT', ['warn', 'error', 'off']),
+    dbCheckIntervalMs: reader.integer('DB_CHECK_INTERVAL_MS', { min: 0 }),
     logFormat: reader.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty', 'auto']),
     releaseId: reader.raw('RENDER_GIT_COMMIT'),
     dbWaitTimeoutMs: reader.integer('DB_WAIT_TIMEOUT_MS'),

@@ -46,6 +46,8 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'MIGRATION_LOCK_WAIT_TIMEOUT_MS', default: '300000', help: 'how long to wait while another instance migrates' },
       { env: 'MIGRATION_LOCK_TIMEOUT_MS', default: '10000', help: "lock_timeout for each migration's statements; 0 disables" },
       { env: 'MIGRATION_STATEMENT_TIMEOUT_MS', default: '600000', help: "statement_timeout for each migration's statements; 0 disables" },
+      { env: 'MIGRATION_LINT', default: 'warn', help: 'the lint of pending SQL migrations at start: warn (log each risk), error (a risk nobody accepted stops the start) or off' },
+      { env: 'DB_CHECK_INTERVAL_MS', default: '10000', help: 'while ready, time between two checks that the database answers (shown in /health, never taking readiness away); 0 disables' },
       { env: 'EMBEDDED_DB_DIR', default: '.data/postgres', help: 'data folder of the embedded development database' },
       { env: 'EMBEDDED_DB_PORT', defaultText: 'a free port', help: 'port of the embedded development database, on 127.0.0.1' },
     ],
