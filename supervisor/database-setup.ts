@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type Config, ownDatabaseUrl } from './core/config.js';
 import { createPool, describeTarget } from './database/connection.js';
 import { waitForDatabase } from './database/wait.js';
+import { watchDatabase } from './database/watch.js';
 import { ErrorCodes } from './core/errors.js';
 import type { StartupMetrics } from './core/startup-metrics.js';
 import type { PhaseMachine } from './core/phases.js';
@@ -15,6 +16,26 @@ export interface DatabaseSetupOptions {
   /** Aborted on shutdown: stops waiting and closes the pool. */
   readonly signal: AbortSignal;
   readonly metrics?: StartupMetrics;
+}
+
+/**
+ * While ready, checks the database every DB_CHECK_INTERVAL_MS and shows the outcome as the `database` check
+ * of /health (`warn` with the error code while it does not answer), until `signal` is aborted (shutdown).
+ */
+export function watchDatabaseWhileReady({ config, phases, logger, signal }: Omit<DatabaseSetupOptions, 'metrics'>): void {
+  if (config.dbCheckIntervalMs === 0 || signal.aborted) return;
+  const stop = watchDatabase({
+    databaseUrl: ownDatabaseUrl(config),
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    intervalMs: config.dbCheckIntervalMs,
+    logger: logger.child({ module: 'database-watch' }),
+    onState: (state) =>
+      phases.setCheck(
+        'database',
+        state.reachable ? { status: 'pass', output: 'answers' } : { status: 'warn', output: `${ErrorCodes.DB_UNAVAILABLE}: ${state.reason}` },
+      ),
+  });
+  signal.addEventListener('abort', stop, { once: true });
 }
 
 /** Runs `waiting_for_database` through `verifying_schema`; holds no connection once it returns. */

@@ -127,7 +127,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       databaseUrl: config.embeddedDatabase ? await startEmbeddedDatabase(config.embeddedDatabase) : config.databaseUrl,
     };
     // pg, umzug and execa load only once the port is open, so that it answers within moments of the start.
-    const [{ setUpDatabase }, { createAppSupervision }] = await Promise.all([
+    const [{ setUpDatabase, watchDatabaseWhileReady }, { createAppSupervision }] = await Promise.all([
       import('./database-setup.js'),
       import('./child/supervision.js'),
     ]);
@@ -142,7 +142,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       metrics,
     });
     await app.start();
-    phases.transition('ready');
+    if (phases.transition('ready')) watchDatabaseWhileReady({ config: runConfig, phases, logger, signal: abortStartup.signal });
   } catch (error) {
     await fail(error);
   }

@@ -14,7 +14,7 @@ const COMPONENT_TYPES: Readonly<Record<CheckName, string>> = {
 };
 
 export interface HealthBody {
-  readonly status: 'pass' | 'fail';
+  readonly status: 'pass' | 'warn' | 'fail';
   readonly phase: string;
   readonly since: string;
   readonly output?: string;
@@ -22,7 +22,11 @@ export interface HealthBody {
   readonly checks: Record<string, unknown[]>;
 }
 
-/** The readiness report: 200 only in `ready`, 503 in every other phase. */
+/**
+ * The readiness report: 200 only in `ready`, 503 in every other phase. Ready with a check that is not `pass`
+ * (the database not answering the last check) is `warn`: still 200, so that a shared dependency's outage does
+ * not take every instance out of rotation at once.
+ */
 export function readinessReport(snapshot: PhaseSnapshot, releaseId?: string): { statusCode: number; body: HealthBody } {
   const ready = snapshot.phase === 'ready';
   const checks: Record<string, unknown[]> = {};
@@ -34,7 +38,7 @@ export function readinessReport(snapshot: PhaseSnapshot, releaseId?: string): { 
   return {
     statusCode: ready ? 200 : 503,
     body: {
-      status: ready ? 'pass' : 'fail',
+      status: !ready ? 'fail' : Object.values(snapshot.checks).every((check) => check?.status === 'pass') ? 'pass' : 'warn',
       phase: snapshot.phase,
       since: snapshot.since.toISOString(),
       ...(output ? { output } : {}),
