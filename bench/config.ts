@@ -1,15 +1,18 @@
 // The benchmark's settings, read from the environment in this one place.
 import { ErrorCodes, SupervisorError } from '../supervisor/core/errors.js';
 
-function positiveInteger(name: string, fallback: number): number {
+function integer(name: string, fallback: number, min: 0 | 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new SupervisorError(ErrorCodes.CONFIG_INVALID, `Expected \`${name}\` to be a positive integer, got \`${raw}\``);
+  if (!Number.isSafeInteger(value) || value < min) {
+    const kind = min === 1 ? 'a positive integer' : 'an integer of 0 or more';
+    throw new SupervisorError(ErrorCodes.CONFIG_INVALID, `Expected \`${name}\` to be ${kind}, got \`${raw}\``);
   }
   return value;
 }
+
+const positiveInteger = (name: string, fallback: number): number => integer(name, fallback, 1);
 
 /** What `npm run bench` measures with; see the README's Performance section. */
 export const benchConfig = Object.freeze({
@@ -18,6 +21,11 @@ export const benchConfig = Object.freeze({
   serverUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   /** `autocannon` forces it even when wrk is installed. */
   forceAutocannon: process.env.BENCH_LOAD === 'autocannon',
+  /** `off` leaves nginx out even when it is installed. */
+  skipNginx: process.env.BENCH_NGINX === 'off',
+  startupRuns: positiveInteger('BENCH_STARTUP_RUNS', 7),
+  /** The memory limit the Node processes run under, as on a small instance; 0: none. */
+  memoryLimitMb: integer('BENCH_MEMORY_LIMIT_MB', 512, 0),
 });
 
 /** Where a benchmark server (the upstream, the reference proxy) listens and forwards to. */

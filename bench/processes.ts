@@ -1,15 +1,17 @@
 // Starting the measured processes and reading their CPU time and memory from /proc (Linux).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../supervisor/core/free-port.js';
 import { childEnv } from './config.js';
+import type { MemoryLimit } from './memory-limit.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SUPERVISOR_CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
+// The command as a user runs it: through the bin, which sets up what the process runs with before the CLI loads.
+export const SUPERVISOR_BIN = fileURLToPath(new URL('../../supervisor/bin/health-gate.js', import.meta.url));
 export const UPSTREAM = fileURLToPath(new URL('./upstream.js', import.meta.url));
 export const PIPE_PROXY = fileURLToPath(new URL('./pipe-proxy.js', import.meta.url));
 
@@ -20,6 +22,29 @@ export function cpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+/**
+ * The same to the nanosecond (not in clock ticks of 10 ms), summed over the process's threads: for short spans
+ * such as a start. Time of threads that have ended is not in it.
+ */
+export function preciseCpuMicros(pid: number): number {
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+  }
+  return nanoseconds / 1000;
+}
+
+let memoryLimit: MemoryLimit | undefined;
+
+/** From now on, the supervisor (with its app) and the reference pipe start inside `limit`. */
+export function startInside(limit: MemoryLimit | undefined): void {
+  memoryLimit = limit;
+}
+
+function nodeCommand(script: string): [string, string[]] {
+  return memoryLimit ? memoryLimit.wrap(process.execPath, [script]) : [process.execPath, [script]];
 }
 
 /** Resident memory in MB. */
@@ -53,7 +78,8 @@ export interface Supervisor {
 export async function startSupervisor(env: Record<string, string>): Promise<Supervisor> {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [SUPERVISOR_CLI], {
+  const [command, args] = nodeCommand(SUPERVISOR_BIN);
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: childEnv({ APP_COMMAND: `${process.execPath} ${UPSTREAM}`, LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -96,6 +122,16 @@ export async function waitUntilReady(sup: Supervisor): Promise<{ answeredMs: num
   }
 }
 
+/** Resolves with the first log entry that matches, as soon as it is written (no request to the supervisor). */
+export async function waitForEntry(sup: Supervisor, match: (e: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  for (;;) {
+    const entry = sup.entries.find(match);
+    if (entry) return entry;
+    if (sup.process.exitCode !== null) throw new Error('the supervisor exited before the awaited log entry');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** Milliseconds between two of the supervisor's own log events (their `time` fields). */
 export function between(entries: Record<string, unknown>[], from: (e: Record<string, unknown>) => boolean, to: (e: Record<string, unknown>) => boolean): number {
   const start = entries.find(from)?.time as number | undefined;
@@ -104,5 +140,6 @@ export function between(entries: Record<string, unknown>[], from: (e: Record<str
 }
 
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [script], { cwd: ROOT, env: childEnv(env), stdio: 'inherit' });
+  const [command, args] = nodeCommand(script);
+  return spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: 'inherit' });
 }

@@ -1,185 +1,120 @@
-// `npm run bench`: the supervisor's cost side by side with the same app served bare, in one run.
-// Cases are interleaved round by round and each figure is the median of the rounds, so that drift on a
-// shared machine hits every case alike; compare the ratios, not the absolute numbers.
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+// `npm run bench`: the supervisor's cost side by side with the same app served bare, through a minimal node:http
+// pipe and (when installed) through nginx, in one run. Cases are interleaved round by round and each figure is the
+// median of the rounds, so that drift on a shared machine hits every case alike; compare the ratios.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { benchConfig } from './config.js';
 import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
+import { setUpMemoryLimit } from './memory-limit.js';
+import { findNginx, nginxVersion, startNginx } from './nginx.js';
 import { freePort } from '../supervisor/core/free-port.js';
-import { PIPE_PROXY, ROOT, between, cpuMicros, rssMb, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
+import { PIPE_PROXY, ROOT, cpuMicros, rssMb, startInside, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
 import { renderReport, type Measurements, type ProxyRow } from './report.js';
+import { measureStartup, median, withDatabase } from './startup.js';
 
-const { rounds: ROUNDS, durationS: DURATION_S, serverUrl: SERVER_URL } = benchConfig;
+const { rounds: ROUNDS, durationS: DURATION_S } = benchConfig;
 const CONNECTIONS = 32;
-const STARTUP_RUNS = 5;
-const MIGRATION_COUNT = 500;
+const WEBSOCKET_CONNECTIONS = 16;
+const RESULTS = path.join(ROOT, 'bench/results/latest.md');
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
+type Via = 'direct' | 'supervisor' | 'node:http pipe' | 'nginx';
+type Target = { readonly name: Via; readonly port: number; readonly proxyPid?: number; readonly webSocket: boolean };
+type Sample = { load: LoadResult; proxyCpu: number; upstreamCpu: number };
 
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+const ENDPOINTS = [
+  { name: 'small JSON (~200 B)', path: '/small' },
+  { name: '64 KiB response', path: '/large' },
+  { name: '16 KiB POST echo', path: '/echo', method: 'POST' as const, body: Buffer.alloc(16 * 1024, 'p') },
+];
+const WEBSOCKET = 'WebSocket echo (64 B)';
 
-type Target = { name: 'direct' | 'supervisor' | 'node:http pipe'; port: number; proxyPid?: number };
-
-async function measureProxy(targets: Target[], upstreamPid: number, supervisorPid: number, rssSamples: number[]): Promise<ProxyRow[]> {
-  const endpoints = [
-    { name: 'small JSON (~200 B)', path: '/small' },
-    { name: '64 KiB response', path: '/large' },
-    { name: '16 KiB POST echo', path: '/echo', method: 'POST' as const, body: Buffer.alloc(16 * 1024, 'p') },
-  ];
-  const samples = new Map<string, { load: LoadResult; proxyCpu: number; upstreamCpu: number }[]>();
-  const sampler = setInterval(() => rssSamples.push(rssMb(supervisorPid)), 200);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const endpoint of endpoints) {
-      // Rotate the order each round so that no case always runs first or last.
-      const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
-      for (const target of order) {
-        const upstreamBefore = cpuMicros(upstreamPid);
-        const proxyBefore = target.proxyPid ? cpuMicros(target.proxyPid) : 0;
-        const load = await httpLoad({ url: `http://127.0.0.1:${target.port}${endpoint.path}`, connections: CONNECTIONS, durationS: DURATION_S, method: endpoint.method, body: endpoint.body });
-        const proxyCpu = target.proxyPid ? (cpuMicros(target.proxyPid) - proxyBefore) / load.requests : 0;
-        const upstreamCpu = (cpuMicros(upstreamPid) - upstreamBefore) / load.requests;
-        const key = `${endpoint.name}|${target.name}`;
-        samples.set(key, [...(samples.get(key) ?? []), { load, proxyCpu, upstreamCpu }]);
-        process.stderr.write(`  ${endpoint.name} via ${target.name}: ${Math.round(load.rps)} req/s p99 ${load.p99Ms} ms\n`);
-      }
-    }
-  }
-  clearInterval(sampler);
-  const rows: ProxyRow[] = [];
-  for (const endpoint of endpoints) {
-    const direct = samples.get(`${endpoint.name}|direct`) ?? [];
-    for (const target of targets) {
-      const runs = samples.get(`${endpoint.name}|${target.name}`) ?? [];
-      rows.push({
-        endpoint: endpoint.name,
-        via: target.name,
-        rps: median(runs.map((run) => run.load.rps)),
-        p50Ms: median(runs.map((run) => run.load.p50Ms)),
-        p99Ms: median(runs.map((run) => run.load.p99Ms)),
-        rpsRatio: median(runs.map((run) => run.load.rps)) / median(direct.map((run) => run.load.rps)),
-        p99Ratio: median(runs.map((run) => run.load.p99Ms)) / median(direct.map((run) => run.load.p99Ms)),
-        proxyCpuUs: target.proxyPid ? median(runs.map((run) => run.proxyCpu)) : undefined,
-        upstreamCpuUs: median(runs.map((run) => run.upstreamCpu)),
-        failures: runs.reduce((sum, run) => sum + run.load.failures, 0),
-      });
-    }
-  }
-  return rows;
-}
-
-async function measureWebSocket(direct: number, supervised: number): Promise<ProxyRow[]> {
-  const runs: Record<'direct' | 'supervisor', LoadResult[]> = { direct: [], supervisor: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, port] of round % 2 === 0 ? ([['direct', direct], ['supervisor', supervised]] as const) : ([['supervisor', supervised], ['direct', direct]] as const)) {
-      runs[name].push(await webSocketLoad(`ws://127.0.0.1:${port}/ws`, 16, DURATION_S));
-    }
-  }
-  const directRps = median(runs.direct.map((run) => run.rps));
-  const directP99 = median(runs.direct.map((run) => run.p99Ms));
-  return (['direct', 'supervisor'] as const).map((via) => ({
-    endpoint: 'WebSocket echo (64 B)',
-    via,
-    rps: median(runs[via].map((run) => run.rps)),
-    p50Ms: median(runs[via].map((run) => run.p50Ms)),
-    p99Ms: median(runs[via].map((run) => run.p99Ms)),
-    rpsRatio: median(runs[via].map((run) => run.rps)) / directRps,
-    p99Ratio: median(runs[via].map((run) => run.p99Ms)) / directP99,
-    failures: runs[via].reduce((sum, run) => sum + run.failures, 0),
-  }));
-}
-
-async function measureStartup(upToDateUrl: string): Promise<Measurements['startup']> {
-  const bound: number[] = [];
-  const answered: number[] = [];
-  const ready: number[] = [];
-  const ownShare: number[] = [];
-  for (let run = 0; run < STARTUP_RUNS; run++) {
-    const sup = await startSupervisor({ DATABASE_URL: upToDateUrl });
-    await waitForPort(sup.port);
-    bound.push(performance.now() - sup.startedAt);
-    const times = await waitUntilReady(sup);
-    answered.push(times.answeredMs);
-    ready.push(times.readyMs);
-    ownShare.push(times.readyMs - between(sup.entries, (e) => e.event === 'app_spawn', (e) => e.event === 'app_ready'));
-    await sup.stop();
-  }
-  const emptyReady: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    emptyReady.push(
-      await withDatabase(async (url) => {
-        const sup = await startSupervisor({ DATABASE_URL: url });
-        const { readyMs } = await waitUntilReady(sup);
-        await sup.stop();
-        return readyMs;
-      }),
-    );
-  }
-  const perMigrationMs = await withDatabase(async (url) => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-migrations-'));
-    try {
-      for (let i = 1; i <= MIGRATION_COUNT; i++) {
-        await writeFile(path.join(dir, `${String(i).padStart(4, '0')}_t${i}.sql`), `CREATE TABLE t${i} (id integer PRIMARY KEY);`);
-      }
-      const sup = await startSupervisor({ DATABASE_URL: url, MIGRATIONS_DIR: dir, REQUIRED_TABLES: `t1,t${MIGRATION_COUNT}` });
-      await waitUntilReady(sup);
-      const migratingMs = between(sup.entries, (e) => e.to === 'migrating', (e) => e.to === 'verifying_schema');
-      await sup.stop();
-      return migratingMs / MIGRATION_COUNT;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+// One load against one target, with the CPU that the proxy and the app spent on it per request (or message).
+async function sample(target: Target, upstreamPid: number, run: () => Promise<LoadResult>): Promise<Sample> {
+  const upstreamBefore = cpuMicros(upstreamPid);
+  const proxyBefore = target.proxyPid ? cpuMicros(target.proxyPid) : 0;
+  const load = await run();
   return {
-    portBoundMs: median(bound),
-    healthAnswersMs: median(answered),
-    readyUpToDateMs: median(ready),
-    ownShareUpToDateMs: median(ownShare),
-    readyEmptyMs: median(emptyReady),
-    perMigrationMs,
+    load,
+    proxyCpu: target.proxyPid ? (cpuMicros(target.proxyPid) - proxyBefore) / load.requests : 0,
+    upstreamCpu: (cpuMicros(upstreamPid) - upstreamBefore) / load.requests,
   };
 }
 
+function rows(endpoint: string, targets: readonly Target[], samples: Map<string, Sample[]>): ProxyRow[] {
+  const direct = samples.get(`${endpoint}|direct`) ?? [];
+  const directRps = median(direct.map((s) => s.load.rps));
+  const directP99 = median(direct.map((s) => s.load.p99Ms));
+  return targets.flatMap((target) => {
+    const runs = samples.get(`${endpoint}|${target.name}`);
+    if (!runs) return [];
+    return [
+      {
+        endpoint,
+        via: target.name,
+        rps: median(runs.map((s) => s.load.rps)),
+        p50Ms: median(runs.map((s) => s.load.p50Ms)),
+        p99Ms: median(runs.map((s) => s.load.p99Ms)),
+        rpsRatio: median(runs.map((s) => s.load.rps)) / directRps,
+        p99Ratio: median(runs.map((s) => s.load.p99Ms)) / directP99,
+        proxyCpuUs: target.proxyPid ? median(runs.map((s) => s.proxyCpu)) : undefined,
+        upstreamCpuUs: median(runs.map((s) => s.upstreamCpu)),
+        failures: runs.reduce((sum, s) => sum + s.load.failures, 0),
+      },
+    ];
+  });
+}
+
+async function measureProxy(targets: readonly Target[], upstreamPid: number, supervisorPid: number, rssSamples: number[]): Promise<ProxyRow[]> {
+  const samples = new Map<string, Sample[]>();
+  const add = (key: string, value: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), value]);
+  const sampler = setInterval(() => rssSamples.push(rssMb(supervisorPid)), 200);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so that no case always runs first or last.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+    for (const endpoint of ENDPOINTS) {
+      for (const target of order) {
+        const url = `http://127.0.0.1:${target.port}${endpoint.path}`;
+        const result = await sample(target, upstreamPid, () => httpLoad({ url, connections: CONNECTIONS, durationS: DURATION_S, method: endpoint.method, body: endpoint.body }));
+        add(`${endpoint.name}|${target.name}`, result);
+        process.stderr.write(`  ${endpoint.name} via ${target.name}: ${Math.round(result.load.rps)} req/s p99 ${result.load.p99Ms} ms\n`);
+      }
+    }
+    for (const target of order.filter((t) => t.webSocket)) {
+      const result = await sample(target, upstreamPid, () => webSocketLoad(`ws://127.0.0.1:${target.port}/ws`, WEBSOCKET_CONNECTIONS, DURATION_S));
+      add(`${WEBSOCKET}|${target.name}`, result);
+      process.stderr.write(`  ${WEBSOCKET} via ${target.name}: ${Math.round(result.load.rps)} msg/s p99 ${result.load.p99Ms.toFixed(2)} ms\n`);
+    }
+  }
+  clearInterval(sampler);
+  return [...ENDPOINTS.map((e) => e.name), WEBSOCKET].flatMap((endpoint) => rows(endpoint, targets, samples));
+}
+
 async function main(): Promise<void> {
+  const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined;
+  const nginx = findNginx();
+  const memoryLimit = setUpMemoryLimit();
+  startInside(memoryLimit);
   await withDatabase(async (url) => {
-    process.stderr.write('proxy: starting the supervisor and the reference proxy\n');
+    process.stderr.write(`proxy: starting the supervisor, the reference pipe${nginx ? ' and nginx' : ''}\n`);
     const sup = await startSupervisor({ DATABASE_URL: url });
     await waitUntilReady(sup);
     const appPid = Number(sup.entries.find((e) => e.event === 'app_ready')?.childPid);
     const appPort = Number(sup.entries.find((e) => e.event === 'app_spawn')?.port);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const idleRssMb = rssMb(sup.pid);
     const pipePort = await freePort();
     const pipe = startProcess(PIPE_PROXY, { PORT: String(pipePort), TARGET_PORT: String(appPort) });
-    await waitForPort(pipePort);
+    const nginxPort = await freePort();
+    const nginxProcess = nginx ? startNginx(nginx, nginxPort, appPort) : undefined;
+    await Promise.all([waitForPort(pipePort), nginxProcess && waitForPort(nginxPort)]);
 
     const rssSamples: number[] = [];
     const targets: Target[] = [
-      { name: 'direct', port: appPort },
-      { name: 'supervisor', port: sup.port, proxyPid: sup.pid },
-      { name: 'node:http pipe', port: pipePort, proxyPid: pipe.pid! },
+      { name: 'direct', port: appPort, webSocket: true },
+      { name: 'supervisor', port: sup.port, proxyPid: sup.pid, webSocket: true },
+      { name: 'node:http pipe', port: pipePort, proxyPid: pipe.pid!, webSocket: false },
+      ...(nginxProcess ? [{ name: 'nginx' as const, port: nginxPort, proxyPid: nginxProcess.process.pid!, webSocket: true }] : []),
     ];
     const proxy = await measureProxy(targets, appPid, sup.pid, rssSamples);
-    process.stderr.write('websocket\n');
-    const webSocket = await measureWebSocket(appPort, sup.port);
 
     process.stderr.write('health\n');
     const idle = await httpLoad({ url: `http://127.0.0.1:${sup.port}/health`, connections: 8, durationS: DURATION_S });
@@ -187,22 +122,32 @@ async function main(): Promise<void> {
     const underLoad = await probeLatency(`http://127.0.0.1:${sup.port}/health`, load);
     await load;
     pipe.kill('SIGTERM');
+    nginxProcess?.stop();
     await sup.stop();
 
     process.stderr.write('startup\n');
     const startup = await measureStartup(url);
     const measurements: Measurements = {
-      proxy: [...proxy, ...webSocket],
+      proxy,
       health: { idleRps: idle.rps, idleP99Ms: idle.p99Ms, underLoadP99Ms: underLoad.p99Ms, underLoadP50Ms: underLoad.p50Ms },
-      memory: { idleRssMb, loadRssMb: Math.max(...rssSamples) },
+      loadRssMb: Math.max(...rssSamples),
       startup,
-      settings: { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTIONS, loadTool: LOAD_TOOL },
+      settings: {
+        rounds: ROUNDS,
+        durationS: DURATION_S,
+        connections: CONNECTIONS,
+        webSocketConnections: WEBSOCKET_CONNECTIONS,
+        loadTool: LOAD_TOOL,
+        nginx: nginx && nginxVersion(nginx),
+        memoryLimitMb: memoryLimit?.megabytes,
+      },
     };
-    const report = renderReport(measurements);
+    const report = renderReport(measurements, previous);
     process.stdout.write(`${report}\n`);
-    await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });
-    await writeFile(path.join(ROOT, 'bench/results/latest.md'), `${report}\n`);
+    await mkdir(path.dirname(RESULTS), { recursive: true });
+    await writeFile(RESULTS, `${report}\n`);
   });
+  memoryLimit?.remove();
 }
 
 await main();
