@@ -88,7 +88,15 @@ function relayBody(req: IncomingMessage, upstream: http.ClientRequest): void {
 
 // 1xx from the app: 100 Continue when the client asked for it, 103 Early Hints as the app sent them. None for an
 // HTTP/1.0 client, which does not expect them (RFC 9110, 15.2); other 1xx (102) are dropped, as nginx does.
-function relayInformation(req: IncomingMessage, res: ServerResponse, info: http.InformationEvent): void {
+// The client's response (and through it, its request), on the request to the app: the 1xx relay below is one
+// shared function rather than a closure per request.
+const kClientResponse = Symbol('the client response');
+type UpstreamRequest = http.ClientRequest & { [kClientResponse]?: ServerResponse };
+
+function relayInformation(this: UpstreamRequest, info: http.InformationEvent): void {
+  const res = this[kClientResponse];
+  if (!res) return;
+  const { req } = res;
   if (res.headersSent || req.httpVersionMajor !== 1 || req.httpVersionMinor === 0) return;
   if (info.statusCode === 100) {
     if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
@@ -196,7 +204,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     const socket = req.socket as CountedSocket;
     countIn(socket);
     const startedAt = onResponse ? performance.now() : 0;
-    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
+    const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
     res.once('close', () => {
       countOut(socket);
       if (!res.writableFinished) {
@@ -205,8 +213,9 @@ export function createProxy(options: ProxyOptions): Proxy {
       }
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
     });
-    if (responseTimeoutMs > 0) upstream.once('finish', sentToApp);
-    upstream.on('information', (info) => relayInformation(req, res, info));
+    if (responseTimeoutMs > 0) upstream.on('finish', sentToApp);
+    upstream[kClientResponse] = res;
+    upstream.on('information', relayInformation);
     // The response is relayed as the app sends it, whether or not the app read the request's body: an early
     // answer (401 to an upload) reaches the client as it is.
     upstream.on('response', (upstreamRes) => {

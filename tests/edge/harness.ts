@@ -20,7 +20,8 @@ export type EdgeFixture =
   | 'app-server-sent-events'
   | 'app-early-hints'
   | 'app-health-stalls'
-  | 'app-freezes';
+  | 'app-freezes'
+  | 'app-prints-its-password';
 
 export function fixturePath(name: EdgeFixture): string {
   return fileURLToPath(new URL(name === 'app' ? '../fixtures/app.mjs' : `../fixtures/edge/${name}.mjs`, import.meta.url));
