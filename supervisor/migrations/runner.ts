@@ -199,6 +199,13 @@ async function runWithUmzug(
   };
   const run = async (file: MigrationFile): Promise<void> => {
     if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
+    // What cannot be made atomic is named (a sequelize-cli migration with its own transaction: see sequelize-runner.ts).
+    if (file.kind === 'sql' && !file.transactional) {
+      options.logger.warn(
+        { event: 'migration_no_transaction', migration: file.name },
+        `${file.name} runs outside a transaction (-- migrate:no-transaction): if it fails halfway, what it did stays`,
+      );
+    }
     const durationMs = Math.round(await runSection(client, file, direction, options, context));
     done.push(file.name);
     if (direction === 'up') options.onMigrated?.(file, durationMs);

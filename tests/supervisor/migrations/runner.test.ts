@@ -33,13 +33,13 @@ async function openConnection(url: string): Promise<OwnConnection> {
   return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
 }
 
-async function migrate(options: { lockWaitTimeoutMs?: number } = {}): Promise<string[]> {
+async function migrate(options: { lockWaitTimeoutMs?: number; logger?: typeof silent } = {}): Promise<string[]> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     return await migrateToLatest(client, await readMigrationFiles(dir), {
       openLockConnection: () => openConnection(db.url),
-      logger: silent,
+      logger: options.logger ?? silent,
       lockTimeoutMs: 2_000,
       statementTimeoutMs: 0,
       lockWaitTimeoutMs: options.lockWaitTimeoutMs ?? 30_000,
@@ -139,10 +139,14 @@ describe('migrateToLatest', () => {
     expect(await migrate()).toEqual(['0004_fourth', '0005_second']);
   });
 
-  it('runs a no-transaction migration outside a transaction', async () => {
+  it('runs a no-transaction migration outside a transaction, and says so in the log', async () => {
     await writeFile(path.join(dir, '0001_table.sql'), 'CREATE TABLE items (id int);');
     await writeFile(path.join(dir, '0002_index.sql'), '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);');
-    expect(await migrate()).toEqual(['0001_table', '0002_index']);
+    const lines: string[] = [];
+    expect(await migrate({ logger: pino({}, { write: (line: string) => void lines.push(line) }) })).toEqual(['0001_table', '0002_index']);
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'migration_no_transaction')).toEqual([
+      expect.objectContaining({ level: 40, migration: '0002_index' }),
+    ]);
     expect(await db.scalar("SELECT to_regclass('items_id_idx') AS t")).toBe('items_id_idx');
   });
 
