@@ -1,6 +1,7 @@
 // The only module that reads process.env: validates everything up front and returns one frozen object.
 // A flag (`--port 8080`) wins over its variable (`PORT`); the defaults live in settings.ts.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pino, type LevelWithSilent } from 'pino';
 import { ErrorCodes, SupervisorError } from './errors.js';
@@ -84,7 +85,9 @@ export type LoadedConfig = Omit<Config, 'databaseUrl'> &
     | { readonly databaseUrl: undefined; readonly embeddedDatabase: EmbeddedDatabaseConfig }
   );
 
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+// `table` or `schema.table`, each part a plain identifier or a double-quoted one (`"Messages"`).
+const IDENTIFIER = String.raw`(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")`;
+const TABLE_NAME = new RegExp(String.raw`^${IDENTIFIER}(?:\.${IDENTIFIER})?$`);
 
 /** Values by variable name: the environment, or the flags given on the command line. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -245,8 +248,21 @@ function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConf
   };
 }
 
+// MIGRATIONS_DIR, else the `migrations-path` of a sequelize-cli project's `.sequelizerc`, else `migrations`.
 function readMigrationsDir(reader: EnvReader, cwd: string): string {
-  return path.resolve(cwd, reader.string('MIGRATIONS_DIR'));
+  return path.resolve(cwd, reader.raw('MIGRATIONS_DIR') ?? sequelizercMigrationsPath(cwd) ?? reader.string('MIGRATIONS_DIR'));
+}
+
+function sequelizercMigrationsPath(cwd: string): string | undefined {
+  const file = path.join(cwd, '.sequelizerc');
+  if (!existsSync(file)) return undefined;
+  try {
+    const options = createRequire(file)(file) as Record<string, unknown>;
+    const value = options['migrations-path'];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  } catch {
+    return undefined; // a .sequelizerc that does not load is sequelize-cli's to report
+  }
 }
 
 function throwIfInvalid(reader: EnvReader): void {

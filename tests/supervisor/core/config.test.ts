@@ -103,3 +103,25 @@ describe('the edge and readiness settings', () => {
     expect(message).toContain('Expected `TRUST_PROXY` to be `true` or `false`, got `maybe`');
   });
 });
+
+describe('REQUIRED_TABLES and MIGRATIONS_DIR as a user writes them', () => {
+  it('accepts quoted and mixed-case names, plain or with a schema', () => {
+    const config = loadConfig({ ...base, REQUIRED_TABLES: 'Messages, "Users", app."Order Items", public.users' });
+    expect(config.requiredTables).toEqual(['Messages', '"Users"', 'app."Order Items"', 'public.users']);
+    expect(() => loadConfig({ ...base, REQUIRED_TABLES: 'users; drop table x' })).toThrow('got `users; drop table x`');
+  });
+
+  it("takes a sequelize-cli project's .sequelizerc migrations-path when MIGRATIONS_DIR is unset", async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sequelizerc-'));
+    try {
+      await writeFile(path.join(dir, '.sequelizerc'), "const path = require('path');\nmodule.exports = { 'migrations-path': path.join('db', 'migrations') };\n");
+      expect(loadConfig(base, dir).migrationsDir).toBe(path.join(dir, 'db/migrations'));
+      expect(loadConfig({ ...base, MIGRATIONS_DIR: 'other' }, dir).migrationsDir).toBe(path.join(dir, 'other'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
