@@ -66,7 +66,17 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
   const closePool = (): void => void pool.end().catch(() => {});
   signal.addEventListener('abort', closePool, { once: true });
   try {
-    await prepareSchema({ pool, config, phases, logger: logger.child({ module: 'migrator' }), metrics });
+    const migratorLogger = logger.child({ module: 'migrator' });
+    await prepareSchema({
+      pool,
+      config,
+      phases,
+      logger: migratorLogger,
+      metrics,
+      // Loaded only when something is pending: an up-to-date start lints nothing.
+      beforeMigrating: async (pending) =>
+        (await import('./lint/at-start.js')).lintPendingMigrations(pending, config.migrationLint, migratorLogger),
+    });
   } finally {
     signal.removeEventListener('abort', closePool);
     if (!signal.aborted) await pool.end();

@@ -70,7 +70,7 @@ export function helpText(version: string): string {
     '',
     'Usage:',
     `  ${COMMAND_NAME} [options] -- <app command…>     e.g. ${COMMAND_NAME} --required-tables users -- node server.js`,
-    `  ${COMMAND_NAME} migrate <command> [options]     status, verify, up, down, baseline, create (\`migrate --help\`)`,
+    `  ${COMMAND_NAME} migrate <command> [options]     status, verify, up, down, baseline, create, lint (\`migrate --help\`)`,
     `  ${COMMAND_NAME} --help | --version`,
     '',
     'Every option is also an environment variable (shown after it); an option wins over its variable.',

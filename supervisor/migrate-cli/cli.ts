@@ -6,7 +6,7 @@ import { type LogLevel, type MigrateConfig, loadMigrateConfig, loadMigrationsDir
 import { type OwnConnection, connectionOptions, describeTarget, requireDirectSession } from '../database/connection.js';
 import { permanentFailure } from '../database/wait.js';
 import { ErrorCodes, ExitCodes, SupervisorError, exitCodeFor, isSupervisorError } from '../core/errors.js';
-import { type CommandResult, runDatabaseCommand } from './commands.js';
+import { type CommandResult, lintResult, runDatabaseCommand, selectForLint } from './commands.js';
 import { type CommandName, type CommandOptions, parseCommandLine } from './usage.js';
 import { readMigrationFiles } from '../migrations/files.js';
 import { createMigrationFile } from '../migrations/scaffold.js';
@@ -56,6 +56,10 @@ async function runCommand(command: CommandName, options: CommandOptions): Promis
   if (command === 'create') {
     const file = await createMigrationFile(loadMigrationsDir(), options.name ?? '');
     return { exitCode: ExitCodes.OK, text: `Created ${file}: write its up (and down) SQL before it is applied.` };
+  }
+  if (command === 'lint' && (options.all || options.name !== undefined)) {
+    const files = selectForLint(await readMigrationFiles(loadMigrationsDir()), options.name);
+    return lintResult(files, options.all ? `${files.length} migration${files.length === 1 ? '' : 's'}` : `1 migration (${files[0]?.fileName ?? ''})`);
   }
   const config = loadMigrateConfig();
   scrub = createScrubber([config.databaseUrl, passwordOf(config.databaseUrl), config.directUrl, passwordOf(config.directUrl)]);

@@ -1,5 +1,8 @@
 // The migrate CLI's database commands. Each returns what to print; those that change the history run
 // under the migration lock, exactly like the supervisor's start.
+import { lintMigrations } from '../lint/lint-migrations.js';
+import { formatLintReport } from '../lint/report.js';
+import { lintSubjectsOf } from '../lint/subjects.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MigrateConfig } from '../core/config.js';
@@ -67,7 +70,34 @@ function listed(label: string, names: readonly string[]): string[] {
   return names.length > 0 ? [`${label}: ${names.join(', ')}`] : [];
 }
 
+/** Lints `files` (see supervisor/lint); exit 1 when a risk nobody accepted is found. `what` names them for the summary. */
+export async function lintResult(files: readonly MigrationFile[], what: string): Promise<CommandResult> {
+  const report = await lintMigrations(await lintSubjectsOf(files));
+  const risky =
+    report.risky > 0
+      ? `\n${ErrorCodes.MIGRATION_RISKY}: do it the safe way above, or accept a reviewed risk with a \`-- lint:accept <rule>\` comment above the statement.`
+      : '';
+  return { exitCode: report.risky > 0 ? ExitCodes.FAILURE : ExitCodes.OK, text: `${formatLintReport(report, what)}${risky}`, json: report };
+}
+
+/** The migrations `lint NAME` or `lint --all` reads, which need no database. */
+export function selectForLint(files: readonly MigrationFile[], name: string | undefined): MigrationFile[] {
+  if (name === undefined) return [...files];
+  const file = files.find((candidate) => candidate.name === name || candidate.fileName === name);
+  if (!file) {
+    throw new SupervisorError(ErrorCodes.MIGRATION_NOT_FOUND, `There is no migration named ${name}`, {
+      hint: 'Give its name as `migrate status` lists it, or its file name.',
+    });
+  }
+  return [file];
+}
+
 const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext, options: CommandOptions) => Promise<CommandResult>> = {
+  async lint({ client, files }) {
+    const { pending } = inspectMigrations(files, await readHistory(client));
+    return lintResult(pending, `${pending.length} pending migration${pending.length === 1 ? '' : 's'}`);
+  },
+
   async status(context) {
     const report = await readStatus(context.client, context.files, context.sequelizeMap);
     return {

@@ -2,15 +2,17 @@
 import { parseArgs } from 'node:util';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 
-export type CommandName = 'status' | 'verify' | 'up' | 'down' | 'baseline' | 'adopt-sequelize' | 'create';
+export type CommandName = 'status' | 'verify' | 'up' | 'down' | 'baseline' | 'adopt-sequelize' | 'create' | 'lint';
 
 /** The parsed options of one command; each command reads only its own. */
 export interface CommandOptions {
   readonly json: boolean;
   readonly to: string | undefined;
   readonly step: number | undefined;
-  /** `create`'s NAME. */
+  /** `create`'s NAME, or the one migration `lint` reads. */
   readonly name: string | undefined;
+  /** `lint --all`: every migration, not only the pending ones. */
+  readonly all: boolean;
 }
 
 export type CommandLine =
@@ -28,7 +30,8 @@ interface CommandSpec {
   readonly summary: string;
   readonly description: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly takesName?: boolean;
+  /** `true`: exactly one NAME; `'optional'`: at most one. */
+  readonly takesName?: boolean | 'optional';
 }
 
 const JSON_OPTION: OptionSpec = { type: 'boolean', label: '--json', description: 'print the result as JSON on stdout' };
@@ -102,6 +105,20 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       '`_` and `-`. Needs no database.',
     options: {},
     takesName: true,
+  },
+  lint: {
+    usage: 'lint [NAME | --all] [--json]',
+    summary: 'flag migrations that would block a busy table or break the running release; exit 1 if any',
+    description:
+      'Lints the pending SQL migrations (or every one with --all, or the one named) with squawk: an index built\n' +
+      'without CONCURRENTLY, a column type change, a NOT NULL column without a default, a constraint added without\n' +
+      'NOT VALID, a column or table dropped or renamed… Prints file:line, the rule, why it is risky and the safe way,\n' +
+      'and exits 1 when a finding is not accepted. Accept a reviewed risk with a comment above the statement:\n' +
+      '`-- lint:accept <rule> [why]` (or `-- lint:accept-file <rule>` for the file). Never asks for the timeouts and\n' +
+      'the transaction the supervisor gives every migration. JS/TS and sequelize-cli migrations are listed as not\n' +
+      'linted. Pending needs DATABASE_URL; --all and NAME need no database.',
+    options: { all: { type: 'boolean', label: '--all', description: 'every migration, not only the pending ones' }, json: JSON_OPTION },
+    takesName: 'optional',
   },
 };
 
@@ -183,10 +200,15 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 
 function readOptions(command: CommandName, values: Record<string, string | boolean | undefined>, positionals: string[]): CommandOptions {
   const commandUsage = `Usage: health-gate migrate ${COMMANDS[command].usage}`;
-  const expected = COMMANDS[command].takesName ? 1 : 0;
-  if (positionals.length !== expected) {
+  const takesName = COMMANDS[command].takesName;
+  const expected = takesName === true ? 1 : 0;
+  if (positionals.length !== expected && !(takesName === 'optional' && positionals.length <= 1)) {
     throw usageError(
-      expected === 0 ? `${command} takes no arguments, got "${positionals.join(' ')}"` : `${command} takes exactly one NAME`,
+      takesName === 'optional'
+        ? `${command} takes at most one NAME, got "${positionals.join(' ')}"`
+        : expected === 0
+          ? `${command} takes no arguments, got "${positionals.join(' ')}"`
+          : `${command} takes exactly one NAME`,
       commandUsage,
     );
   }
@@ -199,5 +221,6 @@ function readOptions(command: CommandName, values: Record<string, string | boole
   }
   if (command === 'baseline' && to === undefined) throw usageError('baseline needs --to NAME: the last migration to record', commandUsage);
   if (to === '') throw usageError('Expected --to to name a migration', commandUsage);
-  return { json: values.json === true, to, step, name: positionals[0] };
+  if (values.all === true && positionals.length > 0) throw usageError('Give NAME or --all, not both', commandUsage);
+  return { json: values.json === true, to, step, name: positionals[0], all: values.all === true };
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { type Config, ownDatabaseUrl } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
-import { readMigrationFiles } from './files.js';
+import { type MigrationFile, readMigrationFiles } from './files.js';
 import { readHistory } from './history.js';
 import { kindOf, migrateToLatest, planMigrations } from './runner.js';
 import type { PhaseMachine } from '../core/phases.js';
@@ -31,10 +31,12 @@ export interface SchemaSetupOptions {
   readonly phases: PhaseMachine;
   readonly logger: Logger;
   readonly metrics?: StartupMetrics;
+  /** Called with the pending migrations before they run (the lint); throwing stops the start. */
+  readonly beforeMigrating?: (pending: readonly MigrationFile[]) => Promise<void>;
 }
 
 /** Runs the `migrating` (when needed) and `verifying_schema` phases; throws a SupervisorError on failure. */
-export async function prepareSchema({ pool, config, phases, logger, metrics }: SchemaSetupOptions): Promise<void> {
+export async function prepareSchema({ pool, config, phases, logger, metrics, beforeMigrating }: SchemaSetupOptions): Promise<void> {
   const files = await readMigrationFiles(config.migrationsDir);
   const kind = kindOf(files);
   const client = await pool.connect();
@@ -46,6 +48,7 @@ export async function prepareSchema({ pool, config, phases, logger, metrics }: S
 
     if (plan.pending.length > 0 && config.migrateOnStart) {
       phases.transition('migrating', `${plan.pending.length} pending`);
+      await beforeMigrating?.(plan.pending);
       const noTransaction = plan.pending.find((file) => file.kind === 'sql' && !file.transactional);
       await migrateToLatest(client, files, {
         openLockConnection: () => connectionOf(pool),

@@ -1,0 +1,24 @@
+// What the lint reads of each migration file: the SQL of SQL migrations; JS/TS and sequelize-cli migrations are
+// listed as not linted, since their SQL is known only when they run.
+import { readFile } from 'node:fs/promises';
+import type { MigrationFile } from '../migrations/files.js';
+import type { LintSubject } from './lint-migrations.js';
+
+const NOT_LINTED: Readonly<Record<string, string>> = {
+  module: 'a JS/TS migration: its SQL is known only when it runs',
+  sequelize: 'a sequelize-cli migration: its SQL is known only when it runs',
+};
+
+/** The lint's view of `files`, read from disk. */
+export async function lintSubjectsOf(files: readonly MigrationFile[]): Promise<LintSubject[]> {
+  return Promise.all(
+    files.map(async (file) => ({
+      name: file.name,
+      fileName: file.fileName,
+      transactional: file.transactional,
+      ...(file.kind === 'sql'
+        ? { content: await readFile(file.path, 'utf8') }
+        : { content: '', notLintable: NOT_LINTED[file.kind] ?? `a ${file.kind} migration: its SQL is known only when it runs` }),
+    })),
+  );
+}
