@@ -227,7 +227,14 @@ export function createProxy(options: ProxyOptions): Proxy {
       if (responseHeaders['content-length'] === undefined) res.flushHeaders();
       upstreamRes.pipe(res);
       upstreamRes.once('close', () => {
-        if (!upstreamRes.complete) res.destroy();
+        if (!upstreamRes.complete) return void res.destroy();
+        // Answered before the app read all of the body: the rest is not sent (Node's request to the app would never
+        // report 'drain' again once its response is complete), so the connection to the app cannot be reused; the
+        // client's rest is read and dropped, as nginx does.
+        if (!upstream.writableFinished) {
+          upstream.destroy();
+          req.resume();
+        }
       });
     });
     upstream.on('error', (error) => {

@@ -1,7 +1,10 @@
 // An app's answer to an upload reaches the client as the app sent it, read body or not; `Expect: 100-continue`
 // is the app's to answer.
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/supervisor-process.js';
 import { recordFigure } from '../reliability/figures.js';
 import { echoOf, rawRequest, useEdge } from './harness.js';
 
@@ -50,6 +53,24 @@ describe('an early answer to an upload', () => {
     }
     // The connection stays usable: the rest of the upload was read and dropped.
     expect((await fetch(`${sup.url}/after`)).status).toBe(200);
+  });
+
+  it.each([
+    ['Content-Length', (body: Buffer) => `Content-Length: ${body.length}\r\n\r\n`, (body: Buffer) => body],
+    ['chunked', () => 'Transfer-Encoding: chunked\r\n\r\n', (body: Buffer) => Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])],
+  ])('leaves the connection usable once the client has sent the rest (%s): the next request on it is answered', async (_what, head, framed) => {
+    const sup = await edge.supervise('app-answers-early');
+    const body = Buffer.alloc(4 * 1024 * 1024, 'r');
+    const socket = net.connect(sup.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+    socket.write(`POST /upload HTTP/1.1\r\nHost: example.com\r\n${head(body)}`);
+    socket.write(framed(body));
+    await eventually(() => (received.includes('{"error":"unauthorized"}') ? true : undefined), 10_000, 'the 401');
+    socket.write('GET /next HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 401 [^]*HTTP\/1\.1 200 [^]*\r\nup\r\n/);
   });
 
   it('from an app that also resets the connection reaches the client at least as often as from the app itself', async () => {
