@@ -14,7 +14,7 @@ const PHASE_TEXT: Readonly<Record<Phase, { readonly title: string; readonly mess
   verifying_schema: { title: 'Checking the database schema', message: 'The service is checking its database schema; retry shortly.' },
   starting_app: { title: 'Starting the app', message: 'The service is starting its app; retry shortly.' },
   ready: { title: 'The app is not answering', message: 'The app is not answering at the moment; retry shortly.' },
-  restarting_app: { title: 'Restarting the app', message: 'The app stopped and is being restarted; retry shortly.' },
+  restarting_app: { title: 'Restarting the app', message: 'The app stopped, or stopped answering, and is out of rotation until it answers again; retry shortly.' },
   draining: { title: 'Shutting down', message: 'The service is shutting down; retry shortly.' },
   failed: { title: 'Start failed', message: 'The service failed to start; it stays unavailable until it is fixed and deployed again.' },
 };

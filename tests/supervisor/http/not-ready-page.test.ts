@@ -34,7 +34,7 @@ describe('the not-ready answer', () => {
     expect(await notReadyMessage('waiting_for_database')).toMatch(/waiting for its database/);
     expect(await notReadyMessage('migrating')).toMatch(/applying database migrations/);
     expect(await notReadyMessage('verifying_schema')).toMatch(/checking its database schema/);
-    expect(await notReadyMessage('restarting_app')).toMatch(/app stopped and is being restarted/);
+    expect(await notReadyMessage('restarting_app')).toMatch(/app stopped, or stopped answering/);
     expect(await notReadyMessage('draining')).toMatch(/shutting down/);
     expect(await notReadyMessage('failed')).toMatch(/failed to start/);
   });
