@@ -1,7 +1,15 @@
 // The only app module that reads the environment: validates it once and returns one frozen object.
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { pino, type LevelWithSilent } from 'pino';
+
+export type LogLevel = LevelWithSilent;
+// pino's own levels, most severe first, and `silent`.
+const LOG_LEVELS: readonly LogLevel[] = [
+  ...(Object.entries(pino.levels.values)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name]) => name) as LogLevel[]),
+  'silent',
+];
 
 /** The app's settings, every default applied. */
 export interface AppConfig {

@@ -10,7 +10,13 @@ import { defaultOf } from './settings.js';
 export type LogFormat = 'json' | 'pretty' | 'auto';
 export type MigrationLintMode = 'warn' | 'error' | 'off';
 export type LogLevel = LevelWithSilent;
-const LOG_LEVELS: readonly LogLevel[] = [...(Object.keys(pino.levels.values) as LogLevel[]), 'silent'];
+// pino's own levels, most severe first, and `silent`.
+const LOG_LEVELS: readonly LogLevel[] = [
+  ...(Object.entries(pino.levels.values)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name]) => name) as LogLevel[]),
+  'silent',
+];
 
 /** The supervisor's settings, every default applied. Durations are milliseconds. */
 export interface Config {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import pRetry from 'p-retry';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
@@ -184,13 +185,16 @@ async function isClusterServer(pid: number, dataDir: string): Promise<boolean> {
   return isAlive(pid) && ((await commandLineOf(pid)) ?? '').includes(dataDir);
 }
 
+// Every POLL_MS until `attempt` resolves, or its last error once `timeoutMs` has passed.
+function poll<T>(attempt: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  return pRetry(attempt, { retries: Number.POSITIVE_INFINITY, factor: 1, minTimeout: POLL_MS, maxRetryTime: timeoutMs, signal });
+}
+
 async function waitForExit(pid: number, dataDir: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (await isClusterServer(pid, dataDir)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
-  return true;
+  return poll(async () => {
+    if (await isClusterServer(pid, dataDir)) throw new Error('still running');
+    return true;
+  }, timeoutMs).catch(() => false);
 }
 
 // A server left running by a supervisor that was killed outright still holds the cluster: stop it. One
@@ -346,21 +350,21 @@ async function run(options: RunOptions): Promise<EmbeddedDatabase> {
 
 // Polls until the server accepts a query (it refuses connections while it starts or recovers).
 async function waitUntilReady(adminUrl: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  try {
+    return await poll(async () => {
+      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+        return rows[0]?.server_version.split(' ')[0] ?? 'unknown';
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }, timeoutMs, signal);
+  } catch (error) {
     signal?.throwIfAborted();
-    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-      return rows[0]?.server_version.split(' ')[0] ?? 'unknown';
-    } catch (error) {
-      if (Date.now() >= deadline) throw new Error(`it did not accept connections within ${timeoutMs} ms`, { cause: error });
-    } finally {
-      await client.end().catch(() => {});
-    }
-    await sleep(POLL_MS);
+    throw new Error(`it did not accept connections within ${timeoutMs} ms`, { cause: error });
   }
 }
 
