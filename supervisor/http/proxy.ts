@@ -185,12 +185,15 @@ export function createProxy(options: ProxyOptions): Proxy {
     }
   }
 
-  // 'finish' of a request to the app: all of it is sent, and the wait for its response begins (unless the app
+  function awaitResponse(upstream: http.ClientRequest): void {
+    awaitingResponse.set(upstream, performance.now());
+    sweeper ??= setInterval(sweep, sweepEveryMs).unref();
+  }
+
+  // 'finish' of a request with a body: all of it is sent, and the wait for its response begins (unless the app
   // answered already, before reading all of the body).
   function sentToApp(this: http.ClientRequest): void {
-    if (this.destroyed || (this as { res?: unknown }).res) return;
-    awaitingResponse.set(this, performance.now());
-    sweeper ??= setInterval(sweep, sweepEveryMs).unref();
+    if (!this.destroyed && !(this as { res?: unknown }).res) awaitResponse(this);
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -213,7 +216,6 @@ export function createProxy(options: ProxyOptions): Proxy {
       }
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
     });
-    if (responseTimeoutMs > 0) upstream.on('finish', sentToApp);
     upstream[kClientResponse] = res;
     upstream.on('information', relayInformation);
     // The response is relayed as the app sends it, whether or not the app read the request's body: an early
@@ -253,8 +255,13 @@ export function createProxy(options: ProxyOptions): Proxy {
       sendGateError(req, res, 502);
     });
     req.once('error', () => upstream.destroy());
-    if (hasBody) relayBody(req, upstream);
-    else upstream.end();
+    if (hasBody) {
+      relayBody(req, upstream);
+      if (responseTimeoutMs > 0) upstream.on('finish', sentToApp);
+    } else {
+      upstream.end();
+      if (responseTimeoutMs > 0) awaitResponse(upstream);
+    }
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
