@@ -106,14 +106,21 @@ export async function startSupervisor(env: Record<string, string>): Promise<Supe
   };
 }
 
-/** Waits until /health answers 200; returns when it first answered at all and when it was ready (ms after start). */
+/**
+ * Waits until /health answers 200 and the log has reached the `ready` transition (its lines may arrive after the
+ * answer); returns when /health first answered at all and when it was ready (ms after start).
+ */
 export async function waitUntilReady(sup: Supervisor): Promise<{ answeredMs: number; readyMs: number }> {
   let answeredMs: number | undefined;
   for (;;) {
     try {
       const response = await fetch(`http://127.0.0.1:${sup.port}/health`);
       answeredMs ??= performance.now() - sup.startedAt;
-      if (response.status === 200) return { answeredMs, readyMs: performance.now() - sup.startedAt };
+      if (response.status === 200) {
+        const readyMs = performance.now() - sup.startedAt;
+        await waitForEntry(sup, (e) => e.to === 'ready');
+        return { answeredMs, readyMs };
+      }
       if (sup.process.exitCode !== null) throw new Error('the supervisor exited before it was ready');
     } catch (error) {
       if (sup.process.exitCode !== null) throw error;
