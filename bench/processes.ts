@@ -121,12 +121,24 @@ export async function waitUntilReady(sup: Supervisor): Promise<{ answeredMs: num
         await waitForEntry(sup, (e) => e.to === 'ready');
         return { answeredMs, readyMs };
       }
-      if (sup.process.exitCode !== null) throw new Error('the supervisor exited before it was ready');
+      const error = ended(sup);
+      if (error) throw error;
     } catch (error) {
-      if (sup.process.exitCode !== null) throw error;
+      // Refused while the port is not open yet; once the process is gone, why it ended is the error.
+      const gone = ended(sup);
+      if (gone) throw gone;
+      if (!(error instanceof TypeError)) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+// A process killed by a signal (SIGKILL from the kernel when it runs out of memory under the limit) has no exit code.
+function ended(sup: Supervisor): Error | undefined {
+  const { exitCode, signalCode } = sup.process;
+  if (exitCode === null && signalCode === null) return undefined;
+  const how = signalCode === 'SIGKILL' ? 'was killed (SIGKILL: out of memory under the limit?)' : `ended (${exitCode ?? signalCode})`;
+  return new Error(`the supervisor ${how} before it was ready`);
 }
 
 /** Resolves with the first log entry that matches, as soon as it is written (no request to the supervisor). */
@@ -134,7 +146,8 @@ export async function waitForEntry(sup: Supervisor, match: (e: Record<string, un
   for (;;) {
     const entry = sup.entries.find(match);
     if (entry) return entry;
-    if (sup.process.exitCode !== null) throw new Error('the supervisor exited before the awaited log entry');
+    const error = ended(sup);
+    if (error) throw error;
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchConfig } from './config.js';
 import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
-import { setUpMemoryLimit } from './memory-limit.js';
+import { setUpMemoryLimit, type MemoryLimit } from './memory-limit.js';
 import { findNginx, nginxVersion, startNginx } from './nginx.js';
 import { freePort } from '../supervisor/core/free-port.js';
 import { PIPE_PROXY, ROOT, cpuMicros, rssMb, startInside, startProcess, startSupervisor, waitForPort, waitUntilReady } from './processes.js';
@@ -95,10 +95,21 @@ async function main(): Promise<void> {
   const nginx = findNginx();
   const memoryLimit = setUpMemoryLimit();
   startInside(memoryLimit);
+  try {
+    await measureAndReport(previous, nginx, memoryLimit);
+  } finally {
+    memoryLimit?.remove();
+  }
+}
+
+async function measureAndReport(previous: string | undefined, nginx: string | undefined, memoryLimit: MemoryLimit | undefined): Promise<void> {
   await withDatabase(async (url) => {
     process.stderr.write(`proxy: starting the supervisor, the reference pipe${nginx ? ' and nginx' : ''}\n`);
     const sup = await startSupervisor({ DATABASE_URL: url });
-    await waitUntilReady(sup);
+    await waitUntilReady(sup).catch(async (error: unknown) => {
+      await sup.stop();
+      throw error;
+    });
     const appPid = Number(sup.entries.find((e) => e.event === 'app_ready')?.childPid);
     const appPort = Number(sup.entries.find((e) => e.event === 'app_spawn')?.port);
     const pipePort = await freePort();
@@ -114,16 +125,22 @@ async function main(): Promise<void> {
       { name: 'node:http pipe', port: pipePort, proxyPid: pipe.pid!, webSocket: false },
       ...(nginxProcess ? [{ name: 'nginx' as const, port: nginxPort, proxyPid: nginxProcess.process.pid!, webSocket: true }] : []),
     ];
-    const proxy = await measureProxy(targets, appPid, sup.pid, rssSamples);
-
-    process.stderr.write('health\n');
-    const idle = await httpLoad({ url: `http://127.0.0.1:${sup.port}/health`, connections: 8, durationS: DURATION_S });
-    const load = httpLoad({ url: `http://127.0.0.1:${sup.port}/small`, connections: CONNECTIONS, durationS: DURATION_S });
-    const underLoad = await probeLatency(`http://127.0.0.1:${sup.port}/health`, load);
-    await load;
-    pipe.kill('SIGTERM');
-    nginxProcess?.stop();
-    await sup.stop();
+    let proxy: ProxyRow[];
+    let idle: LoadResult;
+    let underLoad: Awaited<ReturnType<typeof probeLatency>>;
+    try {
+      proxy = await measureProxy(targets, appPid, sup.pid, rssSamples);
+      process.stderr.write('health\n');
+      idle = await httpLoad({ url: `http://127.0.0.1:${sup.port}/health`, connections: 8, durationS: DURATION_S });
+      const load = httpLoad({ url: `http://127.0.0.1:${sup.port}/small`, connections: CONNECTIONS, durationS: DURATION_S });
+      underLoad = await probeLatency(`http://127.0.0.1:${sup.port}/health`, load);
+      await load;
+    } finally {
+      // Nothing the bench started outlives a failed run.
+      pipe.kill('SIGTERM');
+      nginxProcess?.stop();
+      await sup.stop();
+    }
 
     process.stderr.write('startup\n');
     const startup = await measureStartup(url);
@@ -147,7 +164,6 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(RESULTS), { recursive: true });
     await writeFile(RESULTS, `${report}\n`);
   });
-  memoryLimit?.remove();
 }
 
 await main();
