@@ -1,6 +1,11 @@
-// A migration's SQL split into statements by PostgreSQL's own parser (libpg_query compiled to WebAssembly,
-// loaded only when SQL is to be read): each statement's text, lines, and kind where it controls transactions.
-// Strings, dollar-quoted bodies, comments and BEGIN ATOMIC function bodies cannot fool it as they fool a pattern.
+// A migration's SQL split into statements by PostgreSQL's own parser (libpg_query compiled to WebAssembly, run in
+// a helper process started when SQL is first read: see sql-parser-process.ts): each statement's text, lines, and
+// kind where it controls transactions. Strings, dollar-quoted bodies, comments and BEGIN ATOMIC function bodies
+// cannot fool it as they fool a pattern.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ParseRequest, ParseResponse } from './sql-parser-process.js';
 
 export interface SqlStatement {
   /** The statement without the space and comments before it. */
@@ -21,15 +26,60 @@ interface ParsedStatement {
 // A statement's location includes the space and comments after the previous one.
 const LEADING_SPACE_AND_COMMENTS = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 
+// Compiled beside this module; when this module runs from its TypeScript source (this repository's tests), the
+// build's copy.
+const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new URL('../dist/core/sql-parser-process.js', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((file) => existsSync(file)) ?? fileURLToPath(new URL('./sql-parser-process.js', import.meta.url));
+// The helper process stays for more SQL a moment, then goes: a start parses its migrations in one burst.
+const PARSER_IDLE_MS = 2_000;
+
+let parser: ChildProcess | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
+let nextId = 0;
+const waiting = new Map<number, { resolve: (stmts: unknown[] | undefined) => void; reject: (error: Error) => void }>();
+
+function parserProcess(): ChildProcess {
+  if (parser?.connected) return parser;
+  const child = fork(PARSER_PROCESS, [], { execArgv: ['--liftoff-only'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  child.on('message', ({ id, stmts }: ParseResponse) => {
+    waiting.get(id)?.resolve(stmts);
+    waiting.delete(id);
+  });
+  child.on('exit', (code, signal) => {
+    if (parser === child) parser = undefined;
+    for (const [id, { reject }] of waiting) {
+      reject(new Error(`the SQL parser process ended (${signal ?? `exit ${code}`})`));
+      waiting.delete(id);
+    }
+  });
+  // Only a pending parse keeps the supervisor's event loop alive for the helper (see parseInHelper).
+  child.unref();
+  child.channel?.unref();
+  parser = child;
+  return child;
+}
+
+function parseInHelper(sql: string): Promise<unknown[] | undefined> {
+  const child = parserProcess();
+  clearTimeout(idleTimer);
+  const id = nextId++;
+  child.channel?.ref();
+  return new Promise<unknown[] | undefined>((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    child.send({ id, sql } satisfies ParseRequest);
+  }).finally(() => {
+    if (waiting.size > 0) return;
+    child.channel?.unref();
+    idleTimer = setTimeout(() => child.connected && child.disconnect(), PARSER_IDLE_MS).unref();
+  });
+}
+
 /** The statements of `sql` in order, or undefined when it does not parse (the server will say why). */
 export async function parseStatements(sql: string): Promise<SqlStatement[] | undefined> {
-  const { parse } = await import('libpg-query');
-  let statements: readonly ParsedStatement[];
-  try {
-    statements = ((await parse(sql)) as { stmts?: readonly ParsedStatement[] }).stmts ?? [];
-  } catch {
-    return undefined;
-  }
+  const parsed = (await parseInHelper(sql)) as readonly ParsedStatement[] | undefined;
+  if (parsed === undefined) return undefined;
+  const statements = parsed;
   // Locations are byte offsets into the UTF-8 text.
   const bytes = Buffer.from(sql, 'utf8');
   return statements.map(({ stmt, stmt_location: location, stmt_len: length }) => {
