@@ -104,8 +104,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   } catch (error) {
     return fail(error);
   }
-  // Beside the database work: Fastify loads for the own routes, prom-client for the metrics (binding METRICS_PORT
-  // if set). Either failing fails the start, as a taken PORT does.
+  // Fastify loads with the first request for an own route, prom-client now for the metrics (binding METRICS_PORT
+  // if set), beside the database work. Either failing fails the supervisor, as a taken PORT does.
   void server.routesLoaded().catch(fail);
   void metrics?.start().catch(fail);
 

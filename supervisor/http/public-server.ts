@@ -1,8 +1,9 @@
 // The public HTTP server: the supervisor's own routes on Fastify, every other request to the proxy.
-// The port is bound on plain node:http first and Fastify loads right after: its import is the slowest
-// part of starting, and the platform wants the port open at once. Requests for the supervisor's own
-// routes that arrive in that moment wait for it rather than being refused; should it fail to load, they
-// get 503 and the start fails (main.ts, through `routesLoaded`).
+// The port is bound on plain node:http, and Fastify loads with the first request for an own route: loading
+// it is the largest part of the supervisor's start (about a third of its CPU time to ready), which a start
+// that nobody polls need not pay. That request and any that arrive while Fastify loads wait for it; should it
+// fail to load, they get 503 and the supervisor fails (main.ts, through `routesLoaded`), as it does at once when
+// Fastify is not installed. Malformed requests get Node's own answer (400, 408, 431) before and after.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
@@ -41,9 +42,12 @@ export interface PublicServerOptions {
 
 export interface PublicServer {
   readonly server: http.Server;
-  /** Binds `host:port` (SUP_ERR_PORT_IN_USE when taken); Fastify goes on loading after it. */
+  /** Binds `host:port` (SUP_ERR_PORT_IN_USE when taken), then checks that Fastify is installed. */
   listen(port: number, host: string): Promise<void>;
-  /** Settles once the supervisor's own routes can answer; rejects (SUP_ERR_UNEXPECTED) if Fastify could not load. */
+  /**
+   * Settles once the supervisor's own routes can answer (Fastify loads with the first request for one); rejects
+   * (SUP_ERR_UNEXPECTED) if Fastify could not load.
+   */
   routesLoaded(): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,6 +70,8 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
       return server;
     },
   });
+  // Fastify answers malformed requests on the server it is given; Node's own answer stays, whether or not it has loaded.
+  server.removeAllListeners('clientError');
   registerHealthRoutes(app, options.phases, options.releaseId);
   await app.ready();
   return handler as Handler;
@@ -73,22 +79,42 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
 
 export function createPublicServer(options: PublicServerOptions): PublicServer {
   const { proxy, logger, limits, metricsHandler } = options;
-  // From listen() on: Fastify's handler for the own routes once loaded, undefined if it could not load.
+  // From the first own-route request on: Fastify's handler once loaded, undefined if it could not load.
   let ownRoutes: Promise<Handler | undefined> | undefined;
-  let loadFailure: SupervisorError | undefined;
+  let loadedOrFailed!: { resolve: () => void; reject: (error: SupervisorError) => void };
+  const loaded = new Promise<void>((resolve, reject) => (loadedOrFailed = { resolve, reject }));
+  // A failure is the caller's to see through routesLoaded(), whenever it asks: not an unhandled rejection meanwhile.
+  loaded.catch(() => {});
 
-  function startLoadingOwnRoutes(): void {
-    ownRoutes = loadOwnRoutes(options, server).catch((error: unknown) => {
-      loadFailure = new SupervisorError(ErrorCodes.UNEXPECTED, `The supervisor's own routes could not load: ${(error as Error).message}`, {
+  function loadFailed(error: unknown): undefined {
+    loadedOrFailed.reject(
+      new SupervisorError(ErrorCodes.UNEXPECTED, `The supervisor's own routes could not load: ${(error as Error).message}`, {
         cause: error,
         hint: 'Install the dependencies of health-gate again (npm ci): Fastify is one of them.',
-      });
-      return undefined;
-    });
+      }),
+    );
+    return undefined;
+  }
+
+  function loadingOwnRoutes(): Promise<Handler | undefined> {
+    ownRoutes ??= loadOwnRoutes(options, server).then((handler) => {
+      loadedOrFailed.resolve();
+      return handler;
+    }, loadFailed);
+    return ownRoutes;
+  }
+
+  // Whether Fastify is installed at all is known at once, without loading it: an install without it fails the start.
+  function checkInstalled(): void {
+    try {
+      import.meta.resolve('fastify');
+    } catch (error) {
+      ownRoutes = Promise.resolve(loadFailed(error));
+    }
   }
 
   function answerOwnRoute(req: IncomingMessage, res: ServerResponse): void {
-    void ownRoutes?.then((handler) => {
+    void loadingOwnRoutes().then((handler) => {
       if (handler) handler(req, res);
       else sendHealthUnavailable(req, res, options.phases.snapshot(), options.releaseId);
     });
@@ -143,13 +169,10 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     server,
     async listen(port, host) {
       await listen(server, port, host, 'PORT');
-      startLoadingOwnRoutes();
+      checkInstalled();
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
     },
-    routesLoaded: async () => {
-      await ownRoutes;
-      if (loadFailure) throw loadFailure;
-    },
+    routesLoaded: () => loaded,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
