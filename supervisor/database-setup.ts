@@ -4,6 +4,7 @@ import { type Config, ownDatabaseUrl } from './core/config.js';
 import { createPool, describeTarget } from './database/connection.js';
 import { waitForDatabase } from './database/wait.js';
 import { watchDatabase } from './database/watch.js';
+import { stopSqlParser } from './core/sql-statements.js';
 import { ErrorCodes } from './core/errors.js';
 import type { StartupMetrics } from './core/startup-metrics.js';
 import type { PhaseMachine } from './core/phases.js';
@@ -78,6 +79,8 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
         (await import('./lint/at-start.js')).lintPendingMigrations(pending, config.migrationLint, migratorLogger),
     });
   } finally {
+    // The SQL parser's helper process, if the migrations needed it, is not needed past this point.
+    stopSqlParser();
     signal.removeEventListener('abort', closePool);
     if (!signal.aborted) await pool.end();
   }

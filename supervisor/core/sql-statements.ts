@@ -75,6 +75,13 @@ function parseInHelper(sql: string): Promise<unknown[] | undefined> {
   });
 }
 
+/** Ends the helper process now (a start ends it once its migrations ran, so that nothing outlives them). */
+export function stopSqlParser(): void {
+  clearTimeout(idleTimer);
+  parser?.kill();
+  parser = undefined;
+}
+
 /** The statements of `sql` in order, or undefined when it does not parse (the server will say why). */
 export async function parseStatements(sql: string): Promise<SqlStatement[] | undefined> {
   const parsed = (await parseInHelper(sql)) as readonly ParsedStatement[] | undefined;

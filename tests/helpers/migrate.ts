@@ -12,6 +12,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 export async function applyMigrations(databaseUrl: string, migrationsDir = MIGRATIONS_DIR): Promise<string[]> {
   // Two connections, as the supervisor has: one migrates, the other holds the lock.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // pool.end() can settle before its connections have closed; a forced DROP of the database then ends them.
+  pool.on('error', () => {});
   const client = await pool.connect();
   try {
     return await migrateToLatest(client, await readMigrationFiles(migrationsDir), {
