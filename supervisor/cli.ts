@@ -3,7 +3,7 @@
 // (or the migrate CLI, `health-gate migrate …`).
 import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, type CommandLine } from './core/command-line.js';
-import { loadConfig } from './core/config.js';
+import { loadConfigWithFlags } from './core/config.js';
 import { ErrorCodes, exitCodeFor, isSupervisorError } from './core/errors.js';
 import { createLogging } from './core/logger.js';
 import { passwordOf, redactUrlCredentials } from './core/redact.js';
@@ -38,7 +38,7 @@ if (commandLine.kind === 'help') {
 } else {
   let config;
   try {
-    config = loadConfig(process.env, process.cwd(), commandLine.flags);
+    config = loadConfigWithFlags(commandLine.flags);
   } catch (error) {
     exitWith(error);
   }

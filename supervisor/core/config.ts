@@ -381,6 +381,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
   return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
 }
 
+/** The start command's settings: this process's environment and working directory, `flags` over them. */
+export function loadConfigWithFlags(flags: Env): LoadedConfig {
+  return loadConfig(process.env, process.cwd(), flags);
+}
+
 /** The migrate CLI's settings: it binds no port and runs no app, so their variables are not checked. */
 export type MigrateConfig = Pick<
   Config,
