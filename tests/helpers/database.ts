@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { OwnConnection } from '../../supervisor/database/connection.js';
 
 /** A database of its own for one test or file, dropped when done. */
 export interface TestDatabase {
@@ -57,4 +58,11 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       await asAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
+}
+
+/** A connection of its own to `url`, as the supervisor opens one to hold the migration lock. */
+export async function openOwnConnection(url: string): Promise<OwnConnection> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
 }

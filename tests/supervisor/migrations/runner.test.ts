@@ -7,9 +7,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
 import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
-import type { OwnConnection } from '../../../supervisor/database/connection.js';
 import { applyPending, baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { createTestDatabase, openOwnConnection, type TestDatabase } from '../../helpers/database.js';
 import { applyMigrations, MIGRATIONS_DIR } from '../../helpers/migrate.js';
 
 const SCHEMA_DUMP = fileURLToPath(new URL('../../fixtures/schema-dump.sql', import.meta.url));
@@ -27,19 +26,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-// A connection of its own for the migration lock, as the supervisor opens one beside the one that migrates.
-async function openConnection(url: string): Promise<OwnConnection> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
-}
-
 async function migrate(options: { lockWaitTimeoutMs?: number; logger?: typeof silent } = {}): Promise<string[]> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     return await migrateToLatest(client, await readMigrationFiles(dir), {
-      openLockConnection: () => openConnection(db.url),
+      openLockConnection: () => openOwnConnection(db.url),
       logger: options.logger ?? silent,
       lockTimeoutMs: 2_000,
       statementTimeoutMs: 0,
@@ -58,7 +50,7 @@ describe('the migrator\'s log', () => {
     const lines: string[] = [];
     // Like the supervisor's root logger: `name` is a base field of every line.
     const logger = pino({ base: { name: 'supervisor' } }, { write: (line: string) => void lines.push(line) });
-    const options = { logger, lockTimeoutMs: 2_000, statementTimeoutMs: 0, lockWaitTimeoutMs: 30_000, openLockConnection: () => openConnection(db.url) };
+    const options = { logger, lockTimeoutMs: 2_000, statementTimeoutMs: 0, lockWaitTimeoutMs: 30_000, openLockConnection: () => openOwnConnection(db.url) };
     const files = await readMigrationFiles(dir);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

@@ -6,11 +6,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectionOptions, type OwnConnection } from '../../../supervisor/database/connection.js';
+import { connectionOptions } from '../../../supervisor/database/connection.js';
 import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
 import { baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
 import { openSequelizeRunner } from '../../../supervisor/migrations/sequelize-runner.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { createTestDatabase, openOwnConnection, type TestDatabase } from '../../helpers/database.js';
 import { startPgBouncer } from '../../helpers/pgbouncer.js';
 import { PROJECT_ROOT } from '../../helpers/supervisor-process.js';
 
@@ -38,15 +38,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function openConnection(url: string): Promise<OwnConnection> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  return { query: client.query.bind(client) as OwnConnection['query'], close: () => client.end() };
-}
-
 function options() {
   return {
-    openLockConnection: () => openConnection(db.url),
+    openLockConnection: () => openOwnConnection(db.url),
     logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
     lockTimeoutMs: 2_000,
     statementTimeoutMs: 0,
@@ -168,7 +162,7 @@ describe('sequelize-cli migrations', () => {
     const bouncer = await startPgBouncer('transaction');
     try {
       const url = bouncer.url(db.name);
-      const viaPooler = { ...options(), openLockConnection: () => openConnection(url), connection: connectionOptions(url, 5_000) };
+      const viaPooler = { ...options(), openLockConnection: () => openOwnConnection(url), connection: connectionOptions(url, 5_000) };
       await cp(path.join(FIXTURE, 'failing'), dir, { recursive: true });
       const client = new pg.Client({ connectionString: url });
       await client.connect();
