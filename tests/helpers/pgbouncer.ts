@@ -1,8 +1,7 @@
-// A real PgBouncer (Debian's `pgbouncer`) in front of the test server, for the tests of what a
+// A real PgBouncer (the system's `pgbouncer`) in front of the test server, for the tests of what a
 // transaction pooler changes. It runs as a non-root user, as PgBouncer demands, from a throwaway folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,6 +9,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { eventually } from './supervisor-process.js';
+import { findSystemTool, type SystemTool } from './system-tool.js';
 
 export type PoolMode = 'session' | 'transaction';
 
@@ -20,17 +20,17 @@ export interface PgBouncer {
   stop(): Promise<void>;
 }
 
-const CANDIDATES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer'];
+const PGBOUNCER: SystemTool = {
+  name: 'PgBouncer',
+  command: 'pgbouncer',
+  pathVariable: 'PGBOUNCER_PATH',
+  usualFolders: ['/usr/sbin'], // Debian's place, off a non-root user's PATH
+  install: '`apt-get install pgbouncer` (Debian, Ubuntu), `brew install pgbouncer` (macOS), or set PGBOUNCER_PATH to its binary',
+};
 
-function findPgBouncer(): string {
-  const found = [process.env.PGBOUNCER_PATH, ...CANDIDATES].find((candidate) => candidate && existsSync(candidate));
-  if (!found) {
-    throw new Error(
-      'This test runs the supervisor through a real PgBouncer, which is not installed: ' +
-        '`apt-get install pgbouncer` (Debian/Ubuntu; .ci/run does it), or set PGBOUNCER_PATH to its binary.',
-    );
-  }
-  return found;
+/** The PgBouncer binary for `tests` (see findSystemTool): undefined, after one line saying so, where there is none. */
+export function findPgBouncer(tests: string): string | undefined {
+  return findSystemTool(PGBOUNCER, tests);
 }
 
 async function accepts(port: number): Promise<true | undefined> {
@@ -44,9 +44,8 @@ async function accepts(port: number): Promise<true | undefined> {
   });
 }
 
-/** Starts PgBouncer in `poolMode` in front of the suite's server; every database name passes through. */
-export async function startPgBouncer(poolMode: PoolMode = 'transaction'): Promise<PgBouncer> {
-  const binary = findPgBouncer();
+/** Starts `binary` (from findPgBouncer) in `poolMode` in front of the suite's server; every database name passes through. */
+export async function startPgBouncer(binary: string, poolMode: PoolMode = 'transaction'): Promise<PgBouncer> {
   const server = new URL(inject('adminDatabaseUrl'));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pgbouncer-'));
   // Run as `postgres` when we are root (PgBouncer refuses root): that user writes its log and pid here.

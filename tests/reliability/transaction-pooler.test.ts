@@ -5,15 +5,17 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../helpers/database.js';
-import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { findPgBouncer, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 import { eventually, healthOf, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { errorsLogged, exitWithin, logged, useScenario } from './harness.js';
 
 const scenario = useScenario('rel_pooler');
+const pgbouncer = findPgBouncer('every test (the supervisor through a transaction pooler)');
 let bouncer: PgBouncer;
 
+// Runs only when a test runs, and every test here runs only with PgBouncer.
 beforeAll(async () => {
-  bouncer = await startPgBouncer('transaction');
+  bouncer = await startPgBouncer(pgbouncer!, 'transaction');
 });
 afterAll(async () => {
   await bouncer?.stop();
@@ -54,7 +56,7 @@ async function expectNoLockLeft(db: TestDatabase): Promise<void> {
   await eventually(async () => ((await db.advisoryLocks()) === 0 ? true : undefined), 15_000, 'no advisory lock left');
 }
 
-describe.each([
+describe.runIf(pgbouncer).each([
   ['through the pooler alone', false],
   ['with DIRECT_URL for the supervisor', true],
 ])('three supervisors starting at once, %s', (_label, withDirectUrl) => {
@@ -87,7 +89,7 @@ describe.each([
   });
 });
 
-describe('a supervisor killed while it holds the lock through the pooler', () => {
+describe.runIf(pgbouncer)('a supervisor killed while it holds the lock through the pooler', () => {
   it('leaves no lock behind: the next start migrates at once', { timeout: 120_000 }, async () => {
     const db = await scenario.database();
     const dir = await migrationsDir({ '0001_slow.sql': 'SELECT pg_sleep(30); CREATE TABLE slow (id int);' });
@@ -105,7 +107,7 @@ describe('a supervisor killed while it holds the lock through the pooler', () =>
   });
 });
 
-describe('a no-transaction migration through a transaction pooler', () => {
+describe.runIf(pgbouncer)('a no-transaction migration through a transaction pooler', () => {
   const files = {
     '0001_create_items.sql': 'CREATE TABLE items (id int);',
     '0002_index_items.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);',

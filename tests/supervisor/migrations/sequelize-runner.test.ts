@@ -11,7 +11,7 @@ import { readMigrationFiles } from '../../../supervisor/migrations/files.js';
 import { baselineTo, migrateToLatest, revertMigrations, withMigrationLock } from '../../../supervisor/migrations/runner.js';
 import { openSequelizeRunner } from '../../../supervisor/migrations/sequelize-runner.js';
 import { createTestDatabase, openOwnConnection, type TestDatabase } from '../../helpers/database.js';
-import { startPgBouncer } from '../../helpers/pgbouncer.js';
+import { findPgBouncer, startPgBouncer } from '../../helpers/pgbouncer.js';
 import { PROJECT_ROOT } from '../../helpers/supervisor-process.js';
 
 const FIXTURE = path.join(PROJECT_ROOT, 'tests/fixtures/sequelize-project');
@@ -22,6 +22,7 @@ const NAMES = [
   '20240103120000-seed-users.js',
   '20240104120000-add-pinned.js',
 ];
+const pgbouncer = findPgBouncer('the test "sequelize-cli migrations run through a transaction pooler"');
 
 let db: TestDatabase;
 let dir: string;
@@ -158,8 +159,8 @@ describe('sequelize-cli migrations', () => {
     );
   });
 
-  it('run through a transaction pooler (PgBouncer, transaction mode), each migration whole, and a failing one leaves nothing', async () => {
-    const bouncer = await startPgBouncer('transaction');
+  it.runIf(pgbouncer)('run through a transaction pooler (PgBouncer, transaction mode), each migration whole, and a failing one leaves nothing', async () => {
+    const bouncer = await startPgBouncer(pgbouncer!, 'transaction');
     try {
       const url = bouncer.url(db.name);
       const viaPooler = { ...options(), openLockConnection: () => openOwnConnection(url), connection: connectionOptions(url, 5_000) };
