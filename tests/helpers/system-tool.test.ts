@@ -39,16 +39,15 @@ describe('a test that needs a program of the system', () => {
     const written = stderrLines();
     expect(findSystemTool(MISSING, 'the frobnication tests', { PATH: path.dirname(process.execPath) })).toBeUndefined();
     expect(written).toEqual([
-      'tests: skipped the frobnication tests in tests/helpers/system-tool.test.ts: they need Frobnicator, and no ' +
-        '`health-gate-test-frobnicator` was found (looked in $FROBNICATOR_PATH, PATH, /opt/frobnicator/bin). ' +
-        'To run them: `apt-get install frobnicator`\n',
+      'tests: skipped the frobnication tests in tests/helpers/system-tool.test.ts: Frobnicator not found (no ' +
+        '`health-gate-test-frobnicator` in $FROBNICATOR_PATH, PATH, /opt/frobnicator/bin). To run them: `apt-get install frobnicator`\n',
     ]);
   });
 
   it('fails instead with REQUIRE_SYSTEM_TOOLS=1, as in CI', () => {
     const written = stderrLines();
     expect(() => findSystemTool(MISSING, 'the frobnication tests', { REQUIRE_SYSTEM_TOOLS: '1' })).toThrow(
-      /^the frobnication tests in tests\/helpers\/system-tool\.test\.ts: they need Frobnicator.*REQUIRE_SYSTEM_TOOLS=1 forbids skipping them\. Install it: `apt-get install frobnicator`$/,
+      /^Cannot run the frobnication tests in tests\/helpers\/system-tool\.test\.ts: Frobnicator not found .*, and REQUIRE_SYSTEM_TOOLS=1 forbids a skip\. Install it: `apt-get install frobnicator`$/,
     );
     expect(written).toEqual([]);
   });

@@ -51,8 +51,8 @@ export function findSystemTool(tool: SystemTool, tests: string, env: NodeJS.Proc
   if (found) return found;
   const file = path.relative(process.cwd(), expect.getState().testPath ?? '');
   const where = [`$${tool.pathVariable}`, 'PATH', ...tool.usualFolders].join(', ');
-  const why = `they need ${tool.name}, and no \`${tool.command}\` was found (looked in ${where})`;
-  if (required(env)) throw new Error(`${tests} in ${file}: ${why}, and ${REQUIRE_VARIABLE}=1 forbids skipping them. Install it: ${tool.install}`);
+  const why = `${tool.name} not found (no \`${tool.command}\` in ${where})`;
+  if (required(env)) throw new Error(`Cannot run ${tests} in ${file}: ${why}, and ${REQUIRE_VARIABLE}=1 forbids a skip. Install it: ${tool.install}`);
   process.stderr.write(`tests: skipped ${tests} in ${file}: ${why}. To run them: ${tool.install}\n`);
   return undefined;
 }
