@@ -33,8 +33,10 @@ export function attachWebSockets(
   let closing = false;
 
   server.on('upgrade', (req, socket, head) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    if (pathname !== path) return refuse(socket, '404 Not Found');
+    // A target that does not parse is the client's mistake: it must not take the server down.
+    const url = URL.parse(req.url ?? '/', 'http://localhost');
+    if (url === null) return refuse(socket, '400 Bad Request');
+    if (url.pathname !== path) return refuse(socket, '404 Not Found');
     if (closing) return refuse(socket, '503 Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });

@@ -62,7 +62,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     logger: logger.child({ module: 'proxy' }),
     onResponse: metrics?.proxied,
     responseTimeoutMs: config.appResponseTimeoutMs,
-    trustForwarded: config.trustProxy,
+    trustProxy: config.trustProxy,
   });
   const server = createPublicServer({
     phases,

@@ -1,6 +1,7 @@
 // The only module that reads process.env: validates everything up front and returns one frozen object.
 // A flag (`--port 8080`) wins over its variable (`PORT`); the defaults live in settings.ts.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pino, type LevelWithSilent } from 'pino';
@@ -10,6 +11,13 @@ import { defaultOf } from './settings.js';
 export type LogFormat = 'json' | 'pretty' | 'auto';
 export type MigrationLintMode = 'warn' | 'error' | 'off';
 export type LogLevel = LevelWithSilent;
+/** One subnet of TRUST_PROXY, as `net.BlockList#addSubnet` takes it. */
+export interface Subnet {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+export type TrustProxy = boolean | readonly Subnet[];
 // pino's own levels, most severe first, and `silent`.
 const LOG_LEVELS: readonly LogLevel[] = [
   ...(Object.entries(pino.levels.values)
@@ -56,10 +64,14 @@ export interface Config {
   readonly httpRequestTimeoutMs: number;
   /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
   readonly httpMaxWebSockets: number;
+  /** Time a client may leave a response unread (no byte taken) before its connection is closed; 0 disables. */
+  readonly httpSendTimeoutMs: number;
+  /** Time a WebSocket may carry no byte either way before it is closed; 0 disables. */
+  readonly httpWebSocketIdleTimeoutMs: number;
   /** Time from a request being sent to the app until its response headers arrive; past it, 504. 0 disables. */
   readonly appResponseTimeoutMs: number;
-  /** Whether X-Forwarded-For, -Proto and -Host that arrive with a request come from a proxy in front (kept) or not (replaced). */
-  readonly trustProxy: boolean;
+  /** Whose forwarding headers (X-Forwarded-For and the like) are kept: every client's, none, or those of the subnets listed. */
+  readonly trustProxy: TrustProxy;
   /** While ready: time between two polls of the app's health path. */
   readonly appHealthIntervalMs: number;
   /** Failed polls in a row before the app is out of rotation (`/health` 503). */
@@ -281,8 +293,11 @@ function throwIfInvalid(reader: EnvReader): void {
   }
 }
 
+/** What a client may hold at the public port: slow headers, endless bodies, unread responses, WebSockets. */
+export type HttpLimits = Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets' | 'httpSendTimeoutMs' | 'httpWebSocketIdleTimeoutMs'>;
+
 // Limits on what a client may hold at the public port (slow headers, endless bodies, WebSocket floods).
-function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'> {
+function readHttpLimits(reader: EnvReader): HttpLimits {
   // Above a platform load balancer's 60 s idle time: it may open a connection well before its first request.
   const httpHeadersTimeoutMs = reader.integer('HTTP_HEADERS_TIMEOUT_MS');
   // Node's default: ample for a large upload, yet a body that never ends is cut.
@@ -292,7 +307,13 @@ function readHttpLimits(reader: EnvReader): Pick<Config, 'httpHeadersTimeoutMs' 
       `Expected \`HTTP_HEADERS_TIMEOUT_MS\` (${httpHeadersTimeoutMs}) to be no greater than \`HTTP_REQUEST_TIMEOUT_MS\` (${httpRequestTimeoutMs})`,
     );
   }
-  return { httpHeadersTimeoutMs, httpRequestTimeoutMs, httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS') };
+  return {
+    httpHeadersTimeoutMs,
+    httpRequestTimeoutMs,
+    httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS'),
+    httpSendTimeoutMs: reader.integer('HTTP_SEND_TIMEOUT_MS', { min: 0 }),
+    httpWebSocketIdleTimeoutMs: reader.integer('HTTP_WEBSOCKET_IDLE_TIMEOUT_MS', { min: 0 }),
+  };
 }
 
 // Polling the app while it runs: out of rotation after `failureThreshold` failures, restarted after `restartThreshold`.
@@ -321,6 +342,40 @@ function readMetrics(reader: EnvReader, publicPort: number): Pick<Config, 'metri
     reader.problems.push(`Expected \`METRICS_PORT\` to differ from \`PORT\` (${publicPort})`);
   }
   return { metricsToken, metricsPort, metricsHost: reader.string('METRICS_HOST') };
+}
+
+// The names Express's `trust proxy` takes for ranges of addresses.
+const NAMED_SUBNETS: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+function subnetOf(entry: string): Subnet | undefined {
+  const [address = '', prefixText, extra] = entry.split('/');
+  const version = net.isIP(address);
+  if (version === 0 || extra !== undefined) return undefined;
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^\d+$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= bits)) return undefined;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+// TRUST_PROXY: true, false, or the proxies' addresses and subnets. Unset, it is true on Render (which sets
+// RENDER, and whose proxy sets the forwarding headers) and false elsewhere, where a client may reach the port
+// directly and would choose them.
+function readTrustProxy(reader: EnvReader): TrustProxy {
+  const value = reader.raw('TRUST_PROXY');
+  if (value === undefined) return reader.raw('RENDER') !== undefined;
+  if (/^(true|false|1|0|yes|no)$/i.test(value)) return reader.boolean('TRUST_PROXY');
+  const subnets: Subnet[] = [];
+  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const named = NAMED_SUBNETS[entry.toLowerCase()];
+    const parsed = (named ?? [entry]).map(subnetOf);
+    if (parsed.every((subnet) => subnet !== undefined)) subnets.push(...parsed);
+    else reader.problems.push(`Expected \`TRUST_PROXY\` to be \`true\`, \`false\` or a list of addresses and subnets (\`10.0.0.0/8\`, \`loopback\`), got \`${entry}\``);
+  }
+  return Object.freeze(subnets);
 }
 
 function readAppCommand(reader: EnvReader): string {
@@ -371,7 +426,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
     appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS'),
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS'),
     appResponseTimeoutMs: reader.integer('APP_RESPONSE_TIMEOUT_MS', { min: 0 }),
-    trustProxy: reader.boolean('TRUST_PROXY'),
+    trustProxy: readTrustProxy(reader),
     ...readAppHealth(reader),
     ...readHttpLimits(reader),
     ...readMetrics(reader, port),

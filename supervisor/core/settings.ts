@@ -61,7 +61,9 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'HTTP_HEADERS_TIMEOUT_MS', default: '66000', help: "time a client has to send a request's headers" },
       { env: 'HTTP_REQUEST_TIMEOUT_MS', default: '300000', help: 'time a client has to send a whole request; 0 disables' },
       { env: 'HTTP_MAX_WEBSOCKETS', default: '10000', help: 'WebSocket connections open at once; more get 503' },
-      { env: 'TRUST_PROXY', default: 'true', help: "true: keep the X-Forwarded-For, -Proto and -Host a proxy in front set (Render's does); false: replace them (clients reach the port directly)" },
+      { env: 'HTTP_SEND_TIMEOUT_MS', default: '60000', help: "time a client may leave a response (or a WebSocket's messages) unread, no byte taken, before its connection is closed (nginx's send_timeout); 0 disables" },
+      { env: 'HTTP_WEBSOCKET_IDLE_TIMEOUT_MS', default: '60000', help: "time a WebSocket may carry no byte either way before it is closed (nginx's proxy_read_timeout); an app that keeps quiet WebSockets open pings within it (socket.io does every 25 s); 0 disables" },
+      { env: 'TRUST_PROXY', defaultText: 'true on Render (RENDER is set), else false', help: "whose forwarding headers (X-Forwarded-For, -Proto, -Host, Forwarded, X-Real-IP…) reach the app: true (a proxy in front sets them), false (removed and set from the connection), or the proxies' addresses and subnets (10.0.0.0/8, loopback, uniquelocal)" },
     ],
   },
   {

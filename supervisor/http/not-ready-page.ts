@@ -97,21 +97,36 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
 }
 
 // The gate's own answers for a request that the app did not answer, or that cannot be sent to it: JSON, or a
-// small page for browsers. 502 and 504 are worth a retry (Retry-After); a 400 is not.
+// small page for browsers. 502, 503 and 504 are worth a retry (Retry-After); a 4xx is not.
 const GATE_ERRORS = {
-  400: { code: 'BAD_REQUEST', title: 'Bad request', message: 'The request has more than one Host header.' },
-  502: { code: 'BAD_GATEWAY', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
-  504: { code: 'GATEWAY_TIMEOUT', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },
+  400: { code: 'BAD_REQUEST', statusMessage: 'Bad Request', title: 'Bad request', message: 'The request is malformed.' },
+  405: { code: 'METHOD_NOT_ALLOWED', statusMessage: 'Method Not Allowed', title: 'Method not allowed', message: 'This method is not served.' },
+  502: { code: 'BAD_GATEWAY', statusMessage: 'Bad Gateway', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
+  503: { code: 'NOT_READY', statusMessage: 'Service Unavailable', title: 'Unavailable', message: 'The service cannot take this connection now; retry shortly.' },
+  504: { code: 'GATEWAY_TIMEOUT', statusMessage: 'Gateway Timeout', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },
 } as const;
 
 export type GateErrorStatus = keyof typeof GATE_ERRORS;
 
+/** The methods the supervisor passes on; TRACE (cross-site tracing) and CONNECT (tunnels) are answered 405. */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
+/** The gate's answer as a raw response's parts, for a socket that is no longer an HTTP response (an upgrade). */
+export function gateErrorBody(statusCode: GateErrorStatus, message: string = GATE_ERRORS[statusCode].message): { statusMessage: string; headers: string[]; body: string } {
+  const { code, statusMessage } = GATE_ERRORS[statusCode];
+  const headers = ['Content-Type', 'application/json'];
+  if (statusCode >= 500) headers.push('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (statusCode === 405) headers.push('Allow', ALLOWED_METHODS);
+  return { statusMessage, headers, body: JSON.stringify({ error: { code, message } }) };
+}
+
 /**
- * 400, 502 or 504 from the supervisor itself. The connection stays open (but after a 400): closing it under a
- * client still sending its body would reset it, and the client could lose the answer.
+ * 400, 405, 502, 503 or 504 from the supervisor itself, `message` saying what was wrong. The connection stays open
+ * (but after a 4xx): closing it under a client still sending its body would reset it, and the client could lose
+ * the answer.
  */
-export function sendGateError(req: IncomingMessage, res: ServerResponse, statusCode: GateErrorStatus): void {
-  const { code, title, message } = GATE_ERRORS[statusCode];
+export function sendGateError(req: IncomingMessage, res: ServerResponse, statusCode: GateErrorStatus, message: string = GATE_ERRORS[statusCode].message): void {
+  const { code, title } = GATE_ERRORS[statusCode];
   const html = wantsHtml(req);
   const body = html
     ? `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${title}</title></head>` +
@@ -122,8 +137,9 @@ export function sendGateError(req: IncomingMessage, res: ServerResponse, statusC
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
   };
-  if (statusCode === 400) headers.connection = 'close';
+  if (statusCode < 500) headers.connection = 'close';
   else headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  if (statusCode === 405) headers.allow = ALLOWED_METHODS;
   res.writeHead(statusCode, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -38,18 +38,54 @@ export interface ClientInfo {
   readonly encrypted: boolean;
 }
 
+// What a proxy in front says about the client and the address it was reached at. From a proxy that is not trusted
+// they are a client's say-so: every spelling a framework may read is removed (underscores too: some servers
+// read `X_Forwarded_For` as `X-Forwarded-For`), and X-Forwarded-For, -Proto and -Host are set from the connection.
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-ssl',
+  'x-forwarded-scheme',
+  'x-forwarded-server',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-host',
+]);
+
+function isForwarding(lower: string): boolean {
+  return FORWARDING.has(lower) || (lower.includes('_') && FORWARDING.has(lower.replaceAll('_', '-')));
+}
+
 /**
  * The request's headers for the app: hop-by-hop ones dropped (kept for an upgrade, which needs them), the
- * client appended to X-Forwarded-For, X-Forwarded-Proto and -Host added. With `trustForwarded` (TRUST_PROXY),
- * the X-Forwarded-* a proxy in front set are kept; without, the client's are replaced (Forwarded dropped).
+ * client appended to X-Forwarded-For, X-Forwarded-Proto and -Host added. With `trustForwarded` (the connection
+ * comes from a proxy that TRUST_PROXY names), the forwarding headers it set are kept; without, they are removed
+ * (see FORWARDING) and set anew. `authority`, from an absolute-form target, replaces Host (RFC 9112, 3.2.2).
  */
-export function upstreamRequestHeaders(raw: readonly string[], client: ClientInfo, upgrade: boolean, trustForwarded: boolean): UpstreamRequestHeaders {
+export function upstreamRequestHeaders(
+  raw: readonly string[],
+  client: ClientInfo,
+  upgrade: boolean,
+  trustForwarded: boolean,
+  authority?: string,
+): UpstreamRequestHeaders {
   const listed = upgrade ? undefined : connectionTokens(raw);
   const headers: string[] = [];
   let forwardedFor: string | undefined;
   let hasForwardedProto = false;
   let hasForwardedHost = false;
-  let host: string | undefined;
+  let host = authority;
   let hosts = 0;
   let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -57,24 +93,21 @@ export function upstreamRequestHeaders(raw: readonly string[], client: ClientInf
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
     if (!upgrade && (HOP_BY_HOP.has(lower) || listed?.has(lower))) continue;
+    if (!trustForwarded && isForwarding(lower)) continue;
     switch (lower) {
       case 'x-forwarded-for':
-        if (trustForwarded) forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       case 'x-forwarded-proto':
-        if (!trustForwarded) continue;
         hasForwardedProto = true;
         break;
       case 'x-forwarded-host':
-        if (!trustForwarded) continue;
         hasForwardedHost = true;
         break;
-      case 'forwarded':
-        if (!trustForwarded) continue;
-        break;
       case 'host':
-        host = value;
         hosts++;
+        if (authority !== undefined) continue;
+        host = value;
         break;
       case 'transfer-encoding':
         hasBody = true;
@@ -85,10 +118,11 @@ export function upstreamRequestHeaders(raw: readonly string[], client: ClientInf
     }
     headers.push(name, value);
   }
+  if (authority !== undefined) headers.push('Host', authority);
   headers.push('X-Forwarded-For', forwardedFor === undefined ? client.ip : `${forwardedFor}, ${client.ip}`);
   if (!hasForwardedProto) headers.push('X-Forwarded-Proto', client.encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host !== undefined) headers.push('X-Forwarded-Host', host);
-  return { headers, hasBody, duplicateHost: hosts > 1, missingHost: hosts === 0 };
+  return { headers, hasBody, duplicateHost: hosts > 1, missingHost: host === undefined };
 }
 
 /** The app's response headers for the client, hop-by-hop ones dropped; `Connection: close` while draining. */

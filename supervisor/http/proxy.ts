@@ -4,8 +4,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../core/config.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
-import { RETRY_AFTER_SECONDS, sendGateError } from './not-ready-page.js';
+import { gateErrorBody, sendGateError } from './not-ready-page.js';
+import { trustedProxyCheck } from './trusted-proxies.js';
 
 /** Where the child listens right now, or undefined while it cannot take traffic. */
 export type TargetLookup = () => { readonly port: number } | undefined;
@@ -25,18 +27,24 @@ export interface ProxyOptions {
    * 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
    */
   readonly responseTimeoutMs?: number;
-  /** Keep the X-Forwarded-* that arrive with a request, as a proxy in front set them (TRUST_PROXY). @default true */
-  readonly trustForwarded?: boolean;
+  /** Whose forwarding headers (X-Forwarded-For and the like) are kept (TRUST_PROXY). @default false */
+  readonly trustProxy?: TrustProxy;
 }
 
 export interface Proxy {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
-  /** Proxied requests under way (WebSocket tunnels are `openTunnels`). */
+  /**
+   * Sends the request to the app once the connection's earlier requests are answered; `req.url` is origin-form,
+   * `authority` an absolute-form target's (see request-target.ts).
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse, authority?: string): void;
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority?: string): void;
+  /** Proxied requests under way or waiting their turn (WebSocket tunnels are `openTunnels`). */
   readonly inFlight: number;
   readonly openTunnels: number;
   /** Resolves true once no proxied request is under way (at once when none is), false after `timeoutMs`. */
   drained(timeoutMs: number): Promise<boolean>;
+  /** The tunnels open now (for the idle timeout of stall-watch.ts). */
+  tunnels(): Iterable<Socket>;
   /** Ends every upstream connection, idle or not, and every tunnel still open. */
   close(): void;
 }
@@ -111,16 +119,24 @@ function relayInformation(this: UpstreamRequest, info: http.InformationEvent): v
 // apart from every other error by identity.
 const RESPONSE_TIMEOUT = Object.assign(new Error('the app sent no response headers in time'), { code: 'SUP_APP_RESPONSE_TIMEOUT' });
 
-// How many proxied requests are in flight on a client connection: all of them are counted out when it closes,
-// whether or not each response reports its own end (a pipelined request's does not on Node 20).
-const kInFlight = Symbol('proxied requests in flight');
-type CountedSocket = Socket & { [kInFlight]?: number };
+// A client connection's requests to the app, one at a time (HTTP/1.1 answers pipelined requests in order): the
+// one under way, and those that arrived behind it waiting their turn, so that a client connection never holds
+// more than one connection to the app however many requests it pipelines. All of them are counted out when it
+// closes, whether or not each response reports its own end (a pipelined request's does not on Node 20).
+interface ClientConnection {
+  /** Requests under way or waiting, as the drain counts them. */
+  inFlight: number;
+  busy: boolean;
+  readonly waiting: (readonly [IncomingMessage, ServerResponse, string | undefined])[];
+}
+const kConnection = Symbol('client connection');
+type ClientSocket = Socket & { [kConnection]?: ClientConnection };
 
-/** Answers an upgrade request with a bodiless status (with Retry-After unless it is the client's fault) and closes the connection. */
-export function rejectUpgrade(socket: Socket, statusCode: number, statusMessage: string): void {
+/** Answers an upgrade request on the raw socket (see gateErrorBody) and closes the connection. */
+export function rejectUpgrade(socket: Socket, statusCode: Parameters<typeof gateErrorBody>[0], message?: string): void {
   if (!socket.writable) return void socket.destroy();
-  const retry = statusCode >= 500 ? ['Retry-After', String(RETRY_AFTER_SECONDS)] : [];
-  socket.end(rawResponseHead(statusCode, statusMessage, [...retry, 'Content-Length', '0', 'Connection', 'close']));
+  const { statusMessage, headers, body } = gateErrorBody(statusCode, message);
+  socket.end(rawResponseHead(statusCode, statusMessage, [...headers, 'Content-Length', String(Buffer.byteLength(body)), 'Connection', 'close']) + body);
 }
 
 // Idle upstream sockets close before a default Node server's 5 s keep-alive would drop them under us
@@ -141,30 +157,42 @@ class UpstreamAgent extends http.Agent {
 export function createProxy(options: ProxyOptions): Proxy {
   const { getTarget, logger, onResponse } = options;
   const responseTimeoutMs = options.responseTimeoutMs ?? 0;
-  const trustForwarded = options.trustForwarded ?? true;
+  const isTrustedProxy = trustedProxyCheck(options.trustProxy ?? false);
   const agent = new UpstreamAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
   const tunnels = new Set<Socket>();
   let inFlight = 0;
   const drainWaiters = new Set<() => void>();
 
-  function countIn(socket: CountedSocket): void {
-    const count = socket[kInFlight];
-    if (count === undefined) socket.once('close', countOutConnection);
-    socket[kInFlight] = (count ?? 0) + 1;
-    inFlight++;
+  function connectionOf(socket: ClientSocket): ClientConnection {
+    let connection = socket[kConnection];
+    if (connection === undefined) {
+      connection = socket[kConnection] = { inFlight: 0, busy: false, waiting: [] };
+      socket.once('close', connectionClosed);
+    }
+    return connection;
   }
 
-  function countOut(socket: CountedSocket, count = 1): void {
-    const onSocket = socket[kInFlight] ?? 0;
-    const out = Math.min(count, onSocket);
+  function countOut(connection: ClientConnection, count = 1): void {
+    const out = Math.min(count, connection.inFlight);
     if (out === 0) return;
-    socket[kInFlight] = onSocket - out;
+    connection.inFlight -= out;
     inFlight -= out;
     if (inFlight === 0) for (const wake of drainWaiters) wake();
   }
 
-  function countOutConnection(this: CountedSocket): void {
-    countOut(this, Number.POSITIVE_INFINITY);
+  function connectionClosed(this: ClientSocket): void {
+    const connection = this[kConnection] as ClientConnection;
+    connection.waiting.length = 0;
+    countOut(connection, Number.POSITIVE_INFINITY);
+  }
+
+  // The connection's request under way is answered: the next one that waits (and whose client is still there) goes.
+  function nextRequest(connection: ClientConnection): void {
+    connection.busy = false;
+    for (let next = connection.waiting.shift(); next; next = connection.waiting.shift()) {
+      const [req, res, authority] = next;
+      if (!res.destroyed) return send(connection, req, res, authority);
+    }
   }
 
   // The response timeout: each request to the app carries the time it was sent (0 once its response came), and one
@@ -203,23 +231,37 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (!this.destroyed && !(this as { res?: unknown }).res) awaitResponse(this);
   }
 
-  function handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    const target = getTarget();
-    if (!target) return options.sendUnavailable(req, res);
-    const { headers, hasBody, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, trustForwarded);
-    if (duplicateHost) return sendGateError(req, res, 400);
-    // The app's own address, as nginx sends by default.
-    if (missingHost) headers.push('Host', `127.0.0.1:${target.port}`);
+  function handleRequest(req: IncomingMessage, res: ServerResponse, authority?: string): void {
+    const connection = connectionOf(req.socket as ClientSocket);
+    connection.inFlight++;
+    inFlight++;
+    if (connection.busy) return void connection.waiting.push([req, res, authority]);
+    send(connection, req, res, authority);
+  }
 
-    const socket = req.socket as CountedSocket;
-    countIn(socket);
+  function send(connection: ClientConnection, req: IncomingMessage, res: ServerResponse, authority: string | undefined): void {
+    connection.busy = true;
     const startedAt = onResponse ? performance.now() : 0;
-    const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent });
+    const target = getTarget();
+    const request = target && upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
+    // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
+    if (target && request?.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
+    const upstream: UpstreamRequest | undefined =
+      target && request && !request.duplicateHost
+        ? http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent })
+        : undefined;
     res.once('close', () => {
-      countOut(socket);
-      if (!res.writableFinished) upstream.destroy();
+      countOut(connection);
+      if (!res.writableFinished) upstream?.destroy();
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
+      nextRequest(connection);
     });
+    if (!target) return options.sendUnavailable(req, res);
+    if (!upstream || !request) return sendGateError(req, res, 400, 'The request has more than one Host header.');
+    relay(req, res, upstream, request.hasBody);
+  }
+
+  function relay(req: IncomingMessage, res: ServerResponse, upstream: UpstreamRequest, hasBody: boolean): void {
     upstream[kClientResponse] = res;
     upstream.on('information', relayInformation);
     // The response is relayed as the app sends it, whether or not the app read the request's body: an early
@@ -244,7 +286,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       });
     });
     upstream.on('error', (error) => {
-      if (socket.destroyed) return; // the client left first, and leaving ended this request too
+      if (req.socket.destroyed) return; // the client left first, and leaving ended this request too
       if (res.headersSent) {
         // The request side failed after the app answered (it stopped reading an upload it refused): the response
         // relays its own end, and what is left of the client's body is read and dropped.
@@ -268,22 +310,22 @@ export function createProxy(options: ProxyOptions): Proxy {
     }
   }
 
-  function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority?: string): void {
     socket.on('error', () => socket.destroy());
     const target = getTarget();
-    if (!target || options.isDraining()) return rejectUpgrade(socket, 503, 'Service Unavailable');
-    const { headers, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), true, trustForwarded);
-    if (duplicateHost) return rejectUpgrade(socket, 400, 'Bad Request');
+    if (!target || options.isDraining()) return rejectUpgrade(socket, 503);
+    const trusted = isTrustedProxy(socket.remoteAddress);
+    const { headers, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), true, trusted, authority);
+    if (duplicateHost) return rejectUpgrade(socket, 400, 'The request has more than one Host header.');
     if (missingHost) headers.push('Host', `127.0.0.1:${target.port}`);
 
-    const upstream = http.request({
-      host: '127.0.0.1',
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers,
-    });
+    // A connection of its own, never pooled: an upgrade request's body (if it announces one) never reaches the app,
+    // so the app may still be waiting for it when it answers with a plain response.
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent: false });
+    // The handshake is bounded like any response's head: the connection to the app is idle until it answers.
+    if (responseTimeoutMs > 0) upstream.setTimeout(responseTimeoutMs, () => upstream.destroy(RESPONSE_TIMEOUT));
     upstream.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+      upstreamSocket.setTimeout(0);
       upstreamSocket.on('error', () => socket.destroy());
       socket.on('close', () => upstreamSocket.destroy());
       upstreamSocket.on('close', () => socket.destroy());
@@ -300,13 +342,18 @@ export function createProxy(options: ProxyOptions): Proxy {
     // The app answered the upgrade request with a plain response (e.g. 401 or 404): pass it on as it is.
     // The body arrives decoded, so it goes out unframed and the connection's end marks its end.
     upstream.on('response', (upstreamRes) => {
+      upstream.setTimeout(0);
       const rawHeaders = withoutFraming(upstreamRes.rawHeaders);
       socket.write(rawResponseHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage ?? '', [...rawHeaders, 'Connection', 'close']));
       upstreamRes.pipe(socket);
     });
     upstream.on('error', (error) => {
+      if (error === RESPONSE_TIMEOUT) {
+        logger.warn({ event: 'app_response_timeout', url: req.url, upgrade: true, afterMs: responseTimeoutMs }, `app sent no answer to an upgrade in ${responseTimeoutMs} ms`);
+        return rejectUpgrade(socket, 504);
+      }
       logger.warn({ event: 'proxy_error', url: req.url, upgrade: true, err: error }, `app did not accept the upgrade: ${error.message}`);
-      rejectUpgrade(socket, 502, 'Bad Gateway');
+      rejectUpgrade(socket, 502);
     });
     socket.once('close', () => upstream.destroy());
     upstream.end();
@@ -321,6 +368,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     get openTunnels() {
       return tunnels.size;
     },
+    tunnels: () => tunnels,
     drained(timeoutMs) {
       if (inFlight === 0) return Promise.resolve(true);
       return new Promise((resolve) => {

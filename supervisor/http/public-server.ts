@@ -8,13 +8,16 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.js';
+import type { HttpLimits } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { listen } from '../core/listen.js';
 import { registerHealthRoutes, sendHealthUnavailable } from './health-routes.js';
 import { METRICS_PATH, ownPathOf } from './own-paths.js';
 import type { PhaseMachine } from '../core/phases.js';
 import { rejectUpgrade, type Proxy } from './proxy.js';
+import { parseRequestTarget } from './request-target.js';
+import { sendGateError } from './not-ready-page.js';
+import { watchStalls } from './stall-watch.js';
 
 // Behind a platform load balancer: keep idle client connections open longer than it does.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -24,9 +27,6 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 // Node's own default, made explicit: the app behind the proxy (on Node too) would refuse larger headers anyway.
 // Larger request headers get 431.
 const MAX_HEADER_BYTES = 16 * 1024;
-
-/** What a client may hold at the public port; see `readHttpLimits` in config.ts. */
-export type HttpLimits = Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets'>;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -121,8 +121,12 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const ownPath = ownPathOf(req.url);
-    if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res);
+    const target = parseRequestTarget(req.url ?? '');
+    if (!target.ok) return sendGateError(req, res, 400, target.reason);
+    if (req.method === 'TRACE') return sendGateError(req, res, 405, 'TRACE is not served.');
+    req.url = target.path;
+    const ownPath = ownPathOf(target.path);
+    if (ownPath === undefined || (ownPath === METRICS_PATH && !metricsHandler)) return proxy.handleRequest(req, res, target.authority);
     // Node's own answer to `Expect: 100-continue`, which the supervisor leaves to the app for proxied requests.
     if (req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect)) res.writeContinue();
     if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
@@ -144,6 +148,18 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   server.on('checkContinue', handle);
   server.on('checkExpectation', handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // CONNECT would open a tunnel to wherever the client names; Node closes the connection without a word unless told.
+  server.on('connect', (_req, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    rejectUpgrade(socket, 405, 'CONNECT is not served.');
+  });
+  const stopWatchingStalls = watchStalls({
+    server,
+    tunnels: proxy.tunnels,
+    sendTimeoutMs: limits.httpSendTimeoutMs,
+    webSocketIdleTimeoutMs: limits.httpWebSocketIdleTimeoutMs,
+    logger: logger.child({ module: 'http' }),
+  });
 
   // Upgraded sockets are outside the timeouts above, so their number is capped: each holds two sockets open.
   let webSockets = 0;
@@ -154,15 +170,18 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     if (webSockets >= limits.httpMaxWebSockets) {
       if (!atLimit) logger.warn({ event: 'websocket_limit', limit: limits.httpMaxWebSockets }, 'WebSocket limit reached; refusing upgrades');
       atLimit = true;
-      return rejectUpgrade(socket, 503, 'Service Unavailable');
+      return rejectUpgrade(socket, 503, 'Too many WebSocket connections are open; retry shortly.');
     }
     atLimit = false;
-    const ownPath = ownPathOf(req.url);
+    const target = parseRequestTarget(req.url ?? '');
+    if (!target.ok) return rejectUpgrade(socket, 400, target.reason);
+    req.url = target.path;
+    const ownPath = ownPathOf(target.path);
     // No own path upgrades, and none may be passed to the app in this spelling either.
-    if (ownPath !== undefined && (ownPath !== METRICS_PATH || metricsHandler)) return rejectUpgrade(socket, 400, 'Bad Request');
+    if (ownPath !== undefined && (ownPath !== METRICS_PATH || metricsHandler)) return rejectUpgrade(socket, 400, 'This path does not take upgrades.');
     webSockets++;
     socket.once('close', () => webSockets--);
-    proxy.handleUpgrade(req, socket, head);
+    proxy.handleUpgrade(req, socket, head, target.authority);
   });
 
   return {
@@ -173,6 +192,9 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
     },
     routesLoaded: () => loaded,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      stopWatchingStalls();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }

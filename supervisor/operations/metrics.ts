@@ -9,6 +9,7 @@ import { listen } from '../core/listen.js';
 import { PHASES, type Phase, type PhaseChange } from '../core/phases.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
 import { METRICS_PATH, ownPathOf } from '../http/own-paths.js';
+import { parseRequestTarget } from '../http/request-target.js';
 
 export type MetricsConfig = Pick<Config, 'metricsToken' | 'metricsPort' | 'metricsHost'>;
 
@@ -181,7 +182,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   async function listenPrivately(port: number, host: string): Promise<void> {
     const server = http.createServer((req, res) => {
-      if (ownPathOf(req.url) === METRICS_PATH) return handle(req, res);
+      const target = parseRequestTarget(req.url ?? '/');
+      if (target.ok && ownPathOf(target.path) === METRICS_PATH) return handle(req, res);
       send(req, res, 404, {}, 'Not Found\n');
     });
     await listen(server, port, host, 'METRICS_PORT');

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createMigratedDatabase, startApp, type RunningApp } from './harness.js';
@@ -89,4 +90,27 @@ describe('WebSocket /ws', () => {
     const [, response] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
     expect(response.statusCode).toBe(404);
   });
+
+  it.each(['http://x:99999/ws', 'http://[x]/ws', 'http:///ws', 'http://256.256.256.256/ws'])(
+    'refuses an upgrade to the malformed target %s six times over, and keeps serving',
+    async (target) => {
+      const { port } = new URL(app.url);
+      for (let i = 0; i < 6; i++) {
+        const answer = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+        expect(answer).toMatch(/^HTTP\/1\.1 40[04] /);
+      }
+      expect((await app.api('GET', '/api/messages')).status).toBe(200);
+      await connect();
+    },
+  );
 });
+
+/** Sends `request` on a raw connection and resolves with everything that came back before the server closed it. */
+async function rawExchange(port: string, request: string): Promise<string> {
+  const socket = net.connect(Number(port), '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(request);
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('latin1');
+}

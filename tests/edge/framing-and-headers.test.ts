@@ -11,7 +11,8 @@ let untrusting: SupervisorProcess;
 let direct: number;
 
 beforeAll(async () => {
-  [trusting, untrusting] = await Promise.all([edge.superviseForFile('echo-app'), edge.superviseForFile('echo-app', { TRUST_PROXY: 'false' })]);
+  // On Render (RENDER set) its proxy's forwarding headers are trusted; elsewhere, by default, they are not.
+  [trusting, untrusting] = await Promise.all([edge.superviseForFile('echo-app', { RENDER: 'true' }), edge.superviseForFile('echo-app')]);
 }, 60_000);
 
 describe('framing follows the client\'s HTTP version', () => {
@@ -124,7 +125,7 @@ describe('X-Forwarded-* from the client side', () => {
   ].join('\r\n');
   const request = `GET / HTTP/1.1\r\nHost: example.com\r\n${CLIENT_SENT}\r\nConnection: close\r\n\r\n`;
 
-  it('are kept, the peer appended, with TRUST_PROXY=true (the default: a proxy in front set them)', async () => {
+  it('are kept, the peer appended, on Render (where its proxy set them)', async () => {
     const echo = echoOf(await rawRequest(trusting.port, request));
     expect(echoed(echo, 'x-forwarded-for')).toEqual(['203.0.113.7, 198.51.100.2, 127.0.0.1']);
     expect(echoed(echo, 'x-forwarded-proto')).toEqual(['https']);
@@ -132,7 +133,7 @@ describe('X-Forwarded-* from the client side', () => {
     expect(echoed(echo, 'forwarded')).toEqual(['for=203.0.113.7;proto=https']);
   });
 
-  it('are replaced by what the supervisor sees with TRUST_PROXY=false', async () => {
+  it('are replaced by what the supervisor sees elsewhere, by default', async () => {
     const echo = echoOf(await rawRequest(untrusting.port, request));
     expect(echoed(echo, 'x-forwarded-for')).toEqual(['127.0.0.1']);
     expect(echoed(echo, 'x-forwarded-proto')).toEqual(['http']);
@@ -149,7 +150,7 @@ describe('X-Forwarded-* from the client side', () => {
     }
   });
 
-  it('are replaced on an upgrade too with TRUST_PROXY=false', async () => {
+  it('are replaced on an upgrade too, by default', async () => {
     const response = await rawRequest(
       untrusting.port,
       `GET /ws HTTP/1.1\r\nHost: example.com\r\n${CLIENT_SENT}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,

@@ -21,7 +21,11 @@ export type EdgeFixture =
   | 'app-early-hints'
   | 'app-health-stalls'
   | 'app-freezes'
-  | 'app-prints-its-password';
+  | 'app-prints-its-password'
+  | 'app-counts-concurrency'
+  | 'app-big-download'
+  | 'express4-app'
+  | 'express5-app';
 
 export function fixturePath(name: EdgeFixture): string {
   return fileURLToPath(new URL(name === 'app' ? '../fixtures/app.mjs' : `../fixtures/edge/${name}.mjs`, import.meta.url));

@@ -73,34 +73,51 @@ describe('loadConfig', () => {
 });
 
 describe('the edge and readiness settings', () => {
-  it('default to a 60 s response timeout, trusting the proxy in front, and Kubernetes-like health polls', () => {
+  it('default to a 60 s response timeout, 60 s send and WebSocket idle timeouts, and Kubernetes-like health polls', () => {
     expect(loadConfig(base)).toMatchObject({
       appResponseTimeoutMs: 60_000,
-      trustProxy: true,
+      httpSendTimeoutMs: 60_000,
+      httpWebSocketIdleTimeoutMs: 60_000,
       appHealthIntervalMs: 5_000,
       appHealthFailureThreshold: 3,
       appHealthRestartThreshold: 6,
     });
   });
 
-  it('take 0 to disable the response timeout and restarts for not answering, and false to distrust X-Forwarded-*', () => {
-    expect(loadConfig({ ...base, APP_RESPONSE_TIMEOUT_MS: '0', APP_HEALTH_RESTART_THRESHOLD: '0', TRUST_PROXY: 'false' })).toMatchObject({
-      appResponseTimeoutMs: 0,
-      appHealthRestartThreshold: 0,
-      trustProxy: false,
-    });
+  it('trust forwarding headers by default on Render only, where its proxy sets them', () => {
+    expect(loadConfig(base).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, RENDER: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ ...base, RENDER: 'true', TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   });
 
-  it('refuse a restart threshold below the failure threshold, a zero interval and a non-boolean trust, all at once', () => {
+  it('take the proxies as addresses, subnets and the names Express knows', () => {
+    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 192.0.2.7 ,loopback,2001:db8::/32' }).trustProxy).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
+      { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+      { address: '2001:db8::', prefix: 32, family: 'ipv6' },
+    ]);
+  });
+
+  it('take 0 to disable the response, send and idle timeouts and restarts for not answering', () => {
+    expect(
+      loadConfig({ ...base, APP_RESPONSE_TIMEOUT_MS: '0', APP_HEALTH_RESTART_THRESHOLD: '0', HTTP_SEND_TIMEOUT_MS: '0', HTTP_WEBSOCKET_IDLE_TIMEOUT_MS: '0' }),
+    ).toMatchObject({ appResponseTimeoutMs: 0, appHealthRestartThreshold: 0, httpSendTimeoutMs: 0, httpWebSocketIdleTimeoutMs: 0 });
+  });
+
+  it('refuse a restart threshold below the failure threshold, a zero interval and a malformed trust list, all at once', () => {
     let message = '';
     try {
-      loadConfig({ ...base, APP_HEALTH_FAILURE_THRESHOLD: '4', APP_HEALTH_RESTART_THRESHOLD: '2', APP_HEALTH_INTERVAL_MS: '0', TRUST_PROXY: 'maybe' });
+      loadConfig({ ...base, APP_HEALTH_FAILURE_THRESHOLD: '4', APP_HEALTH_RESTART_THRESHOLD: '2', APP_HEALTH_INTERVAL_MS: '0', TRUST_PROXY: '10.0.0.0/33,maybe' });
     } catch (error) {
       message = (error as Error).message;
     }
     expect(message).toContain('Expected `APP_HEALTH_RESTART_THRESHOLD` (2) to be 0 or no less than `APP_HEALTH_FAILURE_THRESHOLD` (4)');
     expect(message).toContain('Expected `APP_HEALTH_INTERVAL_MS` to be a positive integer, got `0`');
-    expect(message).toContain('Expected `TRUST_PROXY` to be `true` or `false`, got `maybe`');
+    expect(message).toContain('Expected `TRUST_PROXY` to be `true`, `false` or a list of addresses and subnets (`10.0.0.0/8`, `loopback`), got `10.0.0.0/33`');
+    expect(message).toContain('got `maybe`');
   });
 });
 
