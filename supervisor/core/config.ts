@@ -64,6 +64,8 @@ export interface Config {
   readonly httpRequestTimeoutMs: number;
   /** WebSocket tunnels open (or opening) at once; upgrades beyond it get 503. */
   readonly httpMaxWebSockets: number;
+  /** Client connections open at once; undefined: derived from the descriptor limit (see connection-budget.ts). */
+  readonly httpMaxConnections: number | undefined;
   /** Time a client may leave a response unread (no byte taken) before its connection is closed; 0 disables. */
   readonly httpSendTimeoutMs: number;
   /** Time a WebSocket may carry no byte either way before it is closed; 0 disables. */
@@ -294,7 +296,10 @@ function throwIfInvalid(reader: EnvReader): void {
 }
 
 /** What a client may hold at the public port: slow headers, endless bodies, unread responses, WebSockets. */
-export type HttpLimits = Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxWebSockets' | 'httpSendTimeoutMs' | 'httpWebSocketIdleTimeoutMs'>;
+export type HttpLimits = Pick<
+  Config,
+  'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpMaxConnections' | 'httpMaxWebSockets' | 'httpSendTimeoutMs' | 'httpWebSocketIdleTimeoutMs'
+>;
 
 // Limits on what a client may hold at the public port (slow headers, endless bodies, WebSocket floods).
 function readHttpLimits(reader: EnvReader): HttpLimits {
@@ -310,6 +315,7 @@ function readHttpLimits(reader: EnvReader): HttpLimits {
   return {
     httpHeadersTimeoutMs,
     httpRequestTimeoutMs,
+    httpMaxConnections: reader.optionalInteger('HTTP_MAX_CONNECTIONS', { min: 1 }),
     httpMaxWebSockets: reader.integer('HTTP_MAX_WEBSOCKETS'),
     httpSendTimeoutMs: reader.integer('HTTP_SEND_TIMEOUT_MS', { min: 0 }),
     httpWebSocketIdleTimeoutMs: reader.integer('HTTP_WEBSOCKET_IDLE_TIMEOUT_MS', { min: 0 }),

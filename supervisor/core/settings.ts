@@ -60,6 +60,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'DRAIN_TIMEOUT_MS', default: '15000', help: 'on SIGTERM, how long requests under way may take before they are cut' },
       { env: 'HTTP_HEADERS_TIMEOUT_MS', default: '66000', help: "time a client has to send a request's headers" },
       { env: 'HTTP_REQUEST_TIMEOUT_MS', default: '300000', help: 'time a client has to send a whole request; 0 disables' },
+      { env: 'HTTP_MAX_CONNECTIONS', defaultText: '(descriptor limit - 64) / 2', help: 'client connections open at once (each may hold one to the app too); at the limit a new one closes the oldest idle one, and is refused only when none is idle' },
       { env: 'HTTP_MAX_WEBSOCKETS', default: '10000', help: 'WebSocket connections open at once; more get 503' },
       { env: 'HTTP_SEND_TIMEOUT_MS', default: '60000', help: "time a client may leave a response (or a WebSocket's messages) unread, no byte taken, before its connection is closed (nginx's send_timeout); 0 disables" },
       { env: 'HTTP_WEBSOCKET_IDLE_TIMEOUT_MS', default: '60000', help: "time a WebSocket may carry no byte either way before it is closed (nginx's proxy_read_timeout); an app that keeps quiet WebSockets open pings within it (socket.io does every 25 s); 0 disables" },

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { HttpLimits } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { listen } from '../core/listen.js';
+import type { DisclosureOptions } from './disclosure.js';
 import { registerHealthRoutes, sendHealthUnavailable } from './health-routes.js';
 import { METRICS_PATH, ownPathOf } from './own-paths.js';
 import type { PhaseMachine } from '../core/phases.js';
@@ -18,6 +19,7 @@ import { rejectUpgrade, type Proxy } from './proxy.js';
 import { parseRequestTarget } from './request-target.js';
 import { sendGateError } from './not-ready-page.js';
 import { watchStalls } from './stall-watch.js';
+import { budgetConnections, defaultMaxConnections, type ClientConnections } from './connection-budget.js';
 
 // Behind a platform load balancer: keep idle client connections open longer than it does.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -35,7 +37,8 @@ export interface PublicServerOptions {
   readonly proxy: Proxy;
   readonly logger: Logger;
   readonly limits: HttpLimits;
-  readonly releaseId?: string;
+  /** Who sees the full detail of /health, and the release it names (see disclosure.ts). */
+  readonly disclosure?: DisclosureOptions;
   /** Answers `/metrics` (see metrics.ts); without it `/metrics` is proxied like any other path. */
   readonly metricsHandler?: Handler;
 }
@@ -49,6 +52,8 @@ export interface PublicServer {
    * (SUP_ERR_UNEXPECTED) if Fastify could not load.
    */
   routesLoaded(): Promise<void>;
+  /** The client connections open now, and those shed or refused at the budget (for the metrics). */
+  readonly connections: ClientConnections;
   close(): Promise<void>;
 }
 
@@ -72,7 +77,7 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
   });
   // Fastify answers malformed requests on the server it is given; Node's own answer stays, whether or not it has loaded.
   server.removeAllListeners('clientError');
-  registerHealthRoutes(app, options.phases, options.releaseId);
+  registerHealthRoutes(app, options.phases, options.disclosure);
   await app.ready();
   return handler as Handler;
 }
@@ -116,7 +121,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   function answerOwnRoute(req: IncomingMessage, res: ServerResponse): void {
     void loadingOwnRoutes().then((handler) => {
       if (handler) handler(req, res);
-      else sendHealthUnavailable(req, res, options.phases.snapshot(), options.releaseId);
+      else sendHealthUnavailable(req, res, options.phases.snapshot(), options.disclosure);
     });
   }
 
@@ -153,8 +158,16 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     socket.on('error', () => socket.destroy());
     rejectUpgrade(socket, 405, 'CONNECT is not served.');
   });
-  const stopWatchingStalls = watchStalls({
+  // Upgraded connections (tunnels, or opening one) are never idle in the connection budget's sense.
+  const upgraded = new WeakSet<Socket>();
+  const connections = budgetConnections({
     server,
+    maxConnections: limits.httpMaxConnections ?? defaultMaxConnections(),
+    isTunnel: (socket) => upgraded.has(socket),
+    logger,
+  });
+  const stopWatchingStalls = watchStalls({
+    connections,
     tunnels: proxy.tunnels,
     sendTimeoutMs: limits.httpSendTimeoutMs,
     webSocketIdleTimeoutMs: limits.httpWebSocketIdleTimeoutMs,
@@ -165,6 +178,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   let webSockets = 0;
   let atLimit = false;
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    upgraded.add(socket);
     // Node leaves an upgraded socket half-open once our side ends; a client must not keep it that way.
     socket.once('finish', () => socket.destroy());
     if (webSockets >= limits.httpMaxWebSockets) {
@@ -192,8 +206,10 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
     },
     routesLoaded: () => loaded,
+    connections,
     close: () => {
       stopWatchingStalls();
+      connections.stop();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

@@ -2,12 +2,12 @@
 // send_timeout: the time between two writes that make progress, not the whole response) and a WebSocket tunnel
 // with no byte in either direction (HTTP_WEBSOCKET_IDLE_TIMEOUT_MS, as nginx's proxy_read_timeout). One sweep over
 // the open connections, a fraction of the shorter timeout apart: no timer per connection, none per write.
-import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 export interface StallWatchOptions {
-  readonly server: Server;
+  /** The client connections open now. */
+  readonly connections: Iterable<Socket>;
   /** The WebSocket tunnels open now. */
   readonly tunnels: () => Iterable<Socket>;
   /** 0 disables. */
@@ -38,20 +38,14 @@ function stalled(socket: WatchedSocket, key: typeof kSent | typeof kActivity, co
 
 /** Starts the sweep; the returned function stops it. */
 export function watchStalls(options: StallWatchOptions): () => void {
-  const { server, sendTimeoutMs, webSocketIdleTimeoutMs, logger } = options;
+  const { sendTimeoutMs, webSocketIdleTimeoutMs, logger } = options;
   const shortest = Math.min(...[sendTimeoutMs, webSocketIdleTimeoutMs].filter((timeout) => timeout > 0));
   if (!Number.isFinite(shortest)) return () => {};
-  const connections = new Set<WatchedSocket>();
-  const track = (socket: Socket): void => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  };
-  server.on('connection', track);
 
   function sweep(): void {
     const now = performance.now();
     if (sendTimeoutMs > 0) {
-      for (const socket of connections) {
+      for (const socket of options.connections as Iterable<WatchedSocket>) {
         const waiting = socket.writableLength;
         if (waiting === 0) {
           socket[kSent] = undefined;
@@ -75,8 +69,5 @@ export function watchStalls(options: StallWatchOptions): () => void {
   }
 
   const timer = setInterval(sweep, Math.min(1_000, Math.max(10, Math.floor(shortest / 20)))).unref();
-  return () => {
-    clearInterval(timer);
-    server.off('connection', track);
-  };
+  return () => clearInterval(timer);
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
-import { eventually, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { eventually, startSupervisor, type SupervisorOptions, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 /** A script of tests/fixtures/edge, or `app`: tests/fixtures/app.mjs, the stand-in app with WebSockets and /slow. */
 export type EdgeFixture =
@@ -35,7 +35,7 @@ export interface Edge {
   /** A supervisor in front of `app`, ready; killed after the test. */
   supervise(app: EdgeFixture, env?: Record<string, string>): Promise<SupervisorProcess>;
   /** The same, for the whole file (start it in beforeAll); killed after the file. */
-  superviseForFile(app: EdgeFixture, env?: Record<string, string>): Promise<SupervisorProcess>;
+  superviseForFile(app: EdgeFixture, env?: Record<string, string>, options?: Pick<SupervisorOptions, 'descriptorLimit'>): Promise<SupervisorProcess>;
   /** The same app served directly on a port of its own (the reference); stopped after the file. */
   direct(app: EdgeFixture): Promise<number>;
 }
@@ -54,8 +54,8 @@ export function useEdge(prefix: string): Edge {
       await sup.waitForPhase('ready');
       return sup;
     },
-    async superviseForFile(app, env = {}) {
-      const sup = await startSupervisor({ env: { DATABASE_URL: fixture.db().url, APP_COMMAND: `node ${fixturePath(app)}`, ...env } });
+    async superviseForFile(app, env = {}, options = {}) {
+      const sup = await startSupervisor({ ...options, env: { DATABASE_URL: fixture.db().url, APP_COMMAND: `node ${fixturePath(app)}`, ...env } });
       forFile.push(sup);
       await sup.waitForPhase('ready');
       return sup;

@@ -13,6 +13,8 @@ export interface SupervisorOptions {
   readonly env?: Record<string, string | undefined>;
   /** `npm` runs `npm start` exactly as a user or the platform does; `node` runs the compiled CLI. */
   readonly via?: 'node' | 'npm';
+  /** Runs the compiled CLI with this limit on open files (`ulimit -n`, through sh). */
+  readonly descriptorLimit?: number;
 }
 
 export interface ExitStatus {
@@ -71,7 +73,9 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
   const child =
     options.via === 'npm'
       ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      : options.descriptorLimit !== undefined
+        ? spawn('sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+        : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => lines.push(line));

@@ -30,7 +30,7 @@ describe('the public server', () => {
       phases,
       proxy,
       logger,
-      limits: { httpHeadersTimeoutMs: 10_000, httpRequestTimeoutMs: 20_000, httpMaxWebSockets: 10, httpSendTimeoutMs: 0, httpWebSocketIdleTimeoutMs: 0 },
+      limits: { httpHeadersTimeoutMs: 10_000, httpRequestTimeoutMs: 20_000, httpMaxConnections: undefined, httpMaxWebSockets: 10, httpSendTimeoutMs: 0, httpWebSocketIdleTimeoutMs: 0 },
     });
     await server.listen(0, '127.0.0.1');
     try {
