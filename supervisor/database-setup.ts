@@ -33,7 +33,7 @@ export function watchDatabaseWhileReady({ config, phases, logger, signal }: Omit
     onState: (state) =>
       phases.setCheck(
         'database',
-        state.reachable ? { status: 'pass', output: 'answers' } : { status: 'warn', output: `${ErrorCodes.DB_UNAVAILABLE}: ${state.reason}` },
+        state.reachable ? { status: 'pass', output: 'answers' } : { status: 'warn', output: state.reason, code: ErrorCodes.DB_UNAVAILABLE },
       ),
   });
   signal.addEventListener('abort', stop, { once: true });
@@ -53,7 +53,13 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
     logger: logger.child({ module: 'database-wait' }),
     signal,
     onAttemptFailed: (attempt, reason) => {
-      phases.setCheck('database', { status: 'fail', output: `attempt ${attempt}: ${reason}`, observedValue: attempt });
+      phases.setCheck('database', {
+        status: 'fail',
+        output: `attempt ${attempt}: ${reason}`,
+        code: ErrorCodes.DB_UNAVAILABLE,
+        observedValue: attempt,
+        observedUnit: 'attempts',
+      });
       phases.recordError(ErrorCodes.DB_UNAVAILABLE);
       metrics?.databaseAttempt('failure');
     },

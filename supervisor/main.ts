@@ -5,6 +5,7 @@ import type { EmbeddedDatabase } from './database/embedded.js';
 import { ErrorCodes, ExitCodes, isSupervisorError, type ErrorCode } from './core/errors.js';
 import type { Logging } from './core/logger.js';
 import { createMetrics, metricsEnabled } from './operations/metrics.js';
+import { bearerTokenCheck } from './http/bearer-token.js';
 import { createPhaseMachine } from './core/phases.js';
 import { createProxy } from './http/proxy.js';
 import { createPublicServer } from './http/public-server.js';
@@ -51,13 +52,15 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       })
     : undefined;
   if (metrics) phases.onTransition(metrics.phaseChanged);
+  // The full detail of /health and the status page is for requests with the metrics token; the rest see the public view.
+  const disclosure = { carriesToken: bearerTokenCheck(config.metricsToken), releaseId: config.releaseId };
 
   const proxy = createProxy({
     getTarget: () => {
       const port = app?.childApp.port;
       return port !== undefined && (phases.phase === 'ready' || phases.phase === 'draining') ? { port } : undefined;
     },
-    sendUnavailable: (req, res) => sendNotReady(req, res, phases.snapshot()),
+    sendUnavailable: (req, res) => sendNotReady(req, res, phases.snapshot(), disclosure),
     isDraining: () => phases.phase === 'draining',
     logger: logger.child({ module: 'proxy' }),
     onResponse: metrics?.proxied,
@@ -69,7 +72,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     proxy,
     logger,
     limits: config,
-    releaseId: config.releaseId,
+    disclosure,
     metricsHandler: metrics?.publicHandler,
   });
   const shutdown = createShutdown({

@@ -50,7 +50,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
   // An exit, or an app restarted for not answering (then with no error code: it did not exit), counts alike.
   async function backOffAfterCrash(reason: string, exited = true): Promise<void> {
     const decision = restartPolicy.recordCrash();
-    phases.setCheck('app', { status: 'fail', output: reason });
+    phases.setCheck('app', { status: 'fail', output: reason, ...(exited ? { code: ErrorCodes.APP_EXITED } : {}) });
     if (exited) phases.recordError(ErrorCodes.APP_EXITED);
     // Out of `ready` whether it restarts or not: the app is down, and `failed` is reached from `restarting_app`.
     const detail = decision.restart ? `restart ${decision.recentCrashes} in ${decision.delayMs} ms` : `stopped ${decision.recentCrashes} times: giving up`;

@@ -44,8 +44,10 @@ export const PHASE_CHECKS: Readonly<Partial<Record<Phase, CheckName>>> = {
 /** One component's state, in the shape of the IETF health-check draft's `checks` entries. */
 export interface Check {
   readonly status: CheckStatus;
-  /** Short, safe text for operators: never a secret, never raw SQL. */
+  /** Short, safe text for operators: never a secret, never raw SQL. Shown only with the full detail. */
   readonly output?: string;
+  /** The stable code of what made the check `fail` or `warn`, shown to everyone. */
+  readonly code?: ErrorCode;
   readonly observedValue?: number | string;
   readonly observedUnit?: string;
   readonly time: string;
@@ -79,8 +81,8 @@ export interface PhaseMachine {
   recordError(code: ErrorCode): void;
   /**
    * Records `code` as the last error and moves to `failed`, marking the check of the phase that failed (see
-   * PHASE_CHECKS) `fail` with `reason` (default: the code) unless it already failed with a reason of its own.
-   * Returns false, with only the code recorded, when `failed` cannot be reached from here.
+   * PHASE_CHECKS) `fail` with `code`, and with `reason` (default: the code) unless it already failed with a reason
+   * of its own. Returns false, with only the code recorded, when `failed` cannot be reached from here.
    */
   fail(code: ErrorCode, reason?: string): boolean;
   isTerminal(): boolean;
@@ -138,8 +140,11 @@ export function createPhaseMachine(logger: Logger, now: () => Date = () => new D
       lastErrorCode = code;
       if (!canTransition(phase, 'failed')) return false;
       const step = PHASE_CHECKS[phase];
-      if (step && checks[step]?.status !== 'fail') setCheck(step, { status: 'fail', output: reason });
-      return transition('failed', code);
+      const check = step ? checks[step] : undefined;
+      if (step && check?.status === 'fail') checks[step] = { ...check, code };
+      else if (step) setCheck(step, { status: 'fail', output: reason, code });
+      // No detail: the code is the last error already, and shown as such.
+      return transition('failed');
     },
     isTerminal: () => phase === 'draining' || phase === 'failed',
     onTransition(listener) {

@@ -2,6 +2,7 @@
 // JSON for the rest), and 502 with Retry-After when the app dropped a request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PHASE_CHECKS, type CheckName, type Phase, type PhaseSnapshot } from '../core/phases.js';
+import { viewFor, type DisclosureOptions, type StatusView } from './disclosure.js';
 
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -42,29 +43,30 @@ function formatElapsed(ms: number): string {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
-function lastErrorLine(snapshot: PhaseSnapshot): string {
-  return snapshot.lastErrorCode ? `<p class="error">Last error: <code>${escapeHtml(snapshot.lastErrorCode)}</code></p>` : '';
+function lastErrorLine(view: StatusView): string {
+  return view.lastErrorCode ? `<p class="error">Last error: <code>${escapeHtml(view.lastErrorCode)}</code></p>` : '';
 }
 
-// The four checks with their short text (safe: /health shows the same); the current phase's step shows as
-// under way until its check says otherwise.
-function stepList(snapshot: PhaseSnapshot): string {
-  const current = PHASE_CHECKS[snapshot.phase];
+// The four checks with what /health shows of them: their text with the full detail, else their code; the current
+// phase's step shows as under way until its check says otherwise.
+function stepList(view: StatusView): string {
+  const current = PHASE_CHECKS[view.phase];
   const items = STEPS.map(([name, label]) => {
-    const check = snapshot.checks[name];
+    const check = view.checks[name];
     const status = check?.status ?? (name === current ? 'running' : 'pending');
-    const output = check?.output ? ` <small>${escapeHtml(check.output)}</small>` : '';
-    return `<li data-status="${status}"><span aria-hidden="true">${STEP_MARKS[status] ?? '○'}</span> ${label}${output}</li>`;
+    const note = check?.output ?? check?.code;
+    const small = note ? ` <small>${escapeHtml(note)}</small>` : '';
+    return `<li data-status="${status}"><span aria-hidden="true">${STEP_MARKS[status] ?? '○'}</span> ${label}${small}</li>`;
   });
   return `<ol class="steps">${items.join('')}</ol>`;
 }
 
 /** The status page a browser gets while not ready; it reloads itself until the app's own page answers. */
-function htmlPage(snapshot: PhaseSnapshot, now: number = Date.now()): string {
-  const { title } = PHASE_TEXT[snapshot.phase];
-  const heading = snapshot.phase === 'failed' ? title : `${title}…`;
-  const detail = snapshot.detail ? `<p class="detail">${escapeHtml(snapshot.detail)}</p>` : '';
-  const since = snapshot.since.toISOString();
+function htmlPage(view: StatusView, now: number = Date.now()): string {
+  const { title } = PHASE_TEXT[view.phase];
+  const heading = view.phase === 'failed' ? title : `${title}…`;
+  const detail = view.detail ? `<p class="detail">${escapeHtml(view.detail)}</p>` : '';
+  const since = view.since.toISOString();
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="${RETRY_AFTER_SECONDS}"><meta name="viewport" content="width=device-width">
 <meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
@@ -75,18 +77,19 @@ h1{font-size:1.6rem;margin-bottom:.25rem}.detail{font-size:1.1rem;margin-top:0}
 [data-status=pass] span{color:#2e7d32}[data-status=fail] span{color:#c62828}[data-status=running] span{color:#1565c0}
 [data-status=pending]{color:#888}</style>
 </head><body><main role="status">
-<h1>${escapeHtml(heading)}</h1>${detail}${lastErrorLine(snapshot)}${stepList(snapshot)}
-<footer><small>Phase <code>${escapeHtml(snapshot.phase)}</code> for ${formatElapsed(now - snapshot.since.getTime())},
+<h1>${escapeHtml(heading)}</h1>${detail}${lastErrorLine(view)}${stepList(view)}
+<footer><small>Phase <code>${escapeHtml(view.phase)}</code> for ${formatElapsed(now - view.since.getTime())},
 since <time datetime="${since}">${since.slice(11, 19)} UTC</time>. This page reloads itself every ${RETRY_AFTER_SECONDS} s.</small></footer>
 </main></body></html>`;
 }
 
-/** 503 while not ready: a small self-refreshing page for browsers, JSON for everyone else. */
-export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot: PhaseSnapshot): void {
+/** 503 while not ready: a small self-refreshing page for browsers, JSON for everyone else; each shows the view for `req`. */
+export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot: PhaseSnapshot, disclosure?: DisclosureOptions): void {
   const html = wantsHtml(req);
+  const view = viewFor(req, snapshot, disclosure);
   const body = html
-    ? htmlPage(snapshot)
-    : JSON.stringify({ error: { code: 'NOT_READY', message: PHASE_TEXT[snapshot.phase].message, phase: snapshot.phase } });
+    ? htmlPage(view)
+    : JSON.stringify({ error: { code: 'NOT_READY', message: PHASE_TEXT[view.phase].message, phase: view.phase } });
   res.writeHead(503, {
     'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
     'retry-after': String(RETRY_AFTER_SECONDS),

@@ -1,6 +1,5 @@
 // Prometheus metrics at /metrics, off unless METRICS_TOKEN or METRICS_PORT is set. prom-client loads only
 // then, once the public port is open; what happens before it has loaded is queued and replayed.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type * as Prom from 'prom-client';
@@ -8,6 +7,7 @@ import type { Config } from '../core/config.js';
 import { listen } from '../core/listen.js';
 import { PHASES, type Phase, type PhaseChange } from '../core/phases.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
+import { bearerTokenCheck } from '../http/bearer-token.js';
 import { METRICS_PATH, ownPathOf } from '../http/own-paths.js';
 import { parseRequestTarget } from '../http/request-target.js';
 
@@ -134,10 +134,6 @@ function countRequest(target: Instruments, statusClass: number, seconds: number)
   target.latencies[statusClass]?.observe(seconds);
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 function send(req: IncomingMessage, res: ServerResponse, statusCode: number, headers: Record<string, string>, body: string): void {
   res.writeHead(statusCode, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
@@ -150,8 +146,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   let privateServer: http.Server | undefined;
   const pending: ((target: Instruments) => void)[] = [];
   const record = (update: (target: Instruments) => void): void => (instruments ? update(instruments) : void pending.push(update));
-  // Hashing both sides makes the comparison constant-time whatever the lengths.
-  const expectedToken = config.metricsToken === undefined ? undefined : digest(config.metricsToken);
+  const carriesToken = bearerTokenCheck(config.metricsToken);
 
   function load(): Promise<Instruments> {
     loaded ??= createInstruments(options).then((created) => {
@@ -162,10 +157,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     return loaded;
   }
 
+  // Without METRICS_TOKEN (METRICS_PORT alone) the private port is open to whoever reaches it.
   function authorized(req: IncomingMessage): boolean {
-    if (!expectedToken) return true;
-    const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-    return match !== null && timingSafeEqual(digest(match[1] as string), expectedToken);
+    return config.metricsToken === undefined || carriesToken(req);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {

@@ -23,6 +23,8 @@ const HEALTHY_TIMEOUT_MS = 3 * 60_000;
 // Render's health check: a request that takes longer than 5 s fails; 2xx and 3xx are healthy.
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 const HEALTH_CHECK_INTERVAL_MS = 1_000;
+// A secret the operator adds in the dashboard (render.yaml holds none): it opens the full detail of /health.
+const METRICS_TOKEN = 'render-metrics-token-9d4b7e1a3c6f';
 
 /** What reaches the commands from this machine: the shell's basics and how to reach the npm registry. */
 const PASSED_THROUGH = /^(PATH|HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|https?_proxy|no_proxy|npm_config_(userconfig|cache|cafile|registry|.*proxy))$/i;
@@ -169,6 +171,7 @@ describe('the Blueprint, run the way Render runs it', () => {
         PORT: String(port),
         RENDER: 'true',
         RENDER_GIT_COMMIT: commit,
+        METRICS_TOKEN,
       });
       const base = `http://127.0.0.1:${port}`;
       const command = runCommand(service.startCommand ?? '', checkout, env);
@@ -180,7 +183,12 @@ describe('the Blueprint, run the way Render runs it', () => {
       // The supervisor answers the health check itself, and only once everything is ready.
       const health = await fetch(`${base}${healthPath}`);
       expect(health.headers.get('content-type')).toMatch(/^application\/health\+json/);
-      expect(await health.json()).toMatchObject({ status: 'pass', phase: 'ready', releaseId: commit });
+      const anonymous = (await health.json()) as Record<string, unknown>;
+      expect(anonymous).toMatchObject({ status: 'pass', phase: 'ready' });
+      // The deployed commit is for whoever holds the metrics token, not for every visitor.
+      expect(anonymous).not.toHaveProperty('releaseId');
+      const detailed = await fetch(`${base}${healthPath}`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(await detailed.json()).toMatchObject({ status: 'pass', phase: 'ready', releaseId: commit });
 
       // The fresh database got every migration at start, and the app behind the proxy uses it.
       const migrations = (await readdir(path.join(checkout, 'migrations'))).filter((file) => file.endsWith('.sql'));

@@ -139,7 +139,7 @@ describe('the child app', () => {
     await sup.waitForPhase('restarting_app');
     const health = await healthOf(sup.url);
     expect(health.status).toBe(503);
-    expect(health.body.checks).toMatchObject({ app: [{ status: 'fail', output: 'the app exited with code 1' }] });
+    expect(health.body.checks).toMatchObject({ app: [{ status: 'fail', code: 'SUP_ERR_APP_EXITED' }] });
     const response = await fetch(`${sup.url}/status/200`);
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../supervisor/core/errors.js';
 import { canTransition, createPhaseMachine } from '../../../supervisor/core/phases.js';
+import { statusView } from '../../../supervisor/http/disclosure.js';
 import { readinessReport } from '../../../supervisor/http/health-routes.js';
 
 const silent = pino({ level: 'silent' });
@@ -57,7 +58,7 @@ describe('readiness report', () => {
     const phases = createPhaseMachine(silent);
     phases.transition('waiting_for_database');
     phases.setCheck('database', { status: 'fail', output: 'attempt 2: ECONNREFUSED' });
-    const waiting = readinessReport(phases.snapshot(), 'abc123');
+    const waiting = readinessReport(statusView(phases.snapshot(), 'full', 'abc123'));
     expect(waiting.statusCode).toBe(503);
     expect(waiting.body).toMatchObject({
       status: 'fail',
@@ -66,9 +67,9 @@ describe('readiness report', () => {
       checks: { database: [{ status: 'fail', componentType: 'datastore' }], app: [{ status: 'warn', output: 'not checked yet' }] },
     });
     for (const next of ['verifying_schema', 'starting_app', 'ready'] as const) phases.transition(next);
-    expect(readinessReport(phases.snapshot()).statusCode).toBe(200);
+    expect(readinessReport(statusView(phases.snapshot(), 'public')).statusCode).toBe(200);
     phases.transition('draining');
-    expect(readinessReport(phases.snapshot())).toMatchObject({ statusCode: 503, body: { status: 'fail', phase: 'draining' } });
+    expect(readinessReport(statusView(phases.snapshot(), 'public'))).toMatchObject({ statusCode: 503, body: { status: 'fail', phase: 'draining' } });
   });
 });
 
@@ -80,15 +81,16 @@ describe('a failed start', () => {
     phases.setCheck('migrations', { status: 'fail', output: '0 applied, 1 pending' });
     expect(phases.fail('SUP_ERR_SCHEMA_INVALID', 'The schema is not what the app needs: missing tables messages')).toBe(true);
 
-    const { statusCode, body } = readinessReport(phases.snapshot());
+    const { statusCode, body } = readinessReport(statusView(phases.snapshot(), 'full'));
     expect(statusCode).toBe(503);
     expect(body).toMatchObject({
       status: 'fail',
       phase: 'failed',
-      output: expect.stringContaining('SUP_ERR_SCHEMA_INVALID'),
+      // Once: it is the last error, and the phase has no detail of its own.
+      output: 'SUP_ERR_SCHEMA_INVALID',
       checks: {
         migrations: [{ status: 'fail', output: '0 applied, 1 pending' }],
-        schema: [{ status: 'fail', output: 'The schema is not what the app needs: missing tables messages' }],
+        schema: [{ status: 'fail', code: 'SUP_ERR_SCHEMA_INVALID', output: 'The schema is not what the app needs: missing tables messages' }],
         app: [{ status: 'warn', output: 'not checked yet' }],
       },
     });
@@ -98,12 +100,12 @@ describe('a failed start', () => {
     const phases = createPhaseMachine(silent);
     phases.transition('waiting_for_database');
     phases.setCheck('database', { status: 'fail', output: 'attempt 3: ECONNREFUSED' });
-    phases.fail('SUP_ERR_DB_UNAVAILABLE');
-    expect(phases.snapshot().checks.database).toMatchObject({ status: 'fail', output: 'attempt 3: ECONNREFUSED' });
+    phases.fail('SUP_ERR_DB_AUTH_FAILED');
+    expect(phases.snapshot().checks.database).toMatchObject({ status: 'fail', output: 'attempt 3: ECONNREFUSED', code: 'SUP_ERR_DB_AUTH_FAILED' });
 
     const starting = createPhaseMachine(silent);
     for (const next of ['waiting_for_database', 'verifying_schema', 'starting_app'] as const) starting.transition(next);
     starting.fail('SUP_ERR_APP_START_TIMEOUT');
-    expect(starting.snapshot()).toMatchObject({ lastErrorCode: 'SUP_ERR_APP_START_TIMEOUT', checks: { app: { status: 'fail', output: 'SUP_ERR_APP_START_TIMEOUT' } } });
+    expect(starting.snapshot()).toMatchObject({ lastErrorCode: 'SUP_ERR_APP_START_TIMEOUT', checks: { app: { status: 'fail', output: 'SUP_ERR_APP_START_TIMEOUT', code: 'SUP_ERR_APP_START_TIMEOUT' } } });
   });
 });
