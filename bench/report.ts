@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ROOT } from './processes.js';
+import type { ConnectionMemoryRow } from './connection-memory.js';
 import { checkTargets, proxyCostRatios } from './targets.js';
 
 export interface ProxyRow {
@@ -23,6 +24,7 @@ export interface Measurements {
   readonly health: { idleRps: number; idleP99Ms: number; underLoadP50Ms: number; underLoadP99Ms: number };
   /** The supervisor's highest RSS while the proxy rounds ran. */
   readonly loadRssMb: number;
+  readonly connectionMemory: readonly ConnectionMemoryRow[];
   readonly startup: {
     /** User + system CPU of the supervisor's own process from exec to the `ready` transition. */
     ownCpuToReadyMs: number;
@@ -97,6 +99,16 @@ function startupTable(m: Measurements): string[] {
 }
 
 /** The report; `previous` is the last results file, whose p99 ratios are the baseline for "no regression" when it ran on the same machine and Node. */
+function connectionMemoryTable(m: Measurements): string[] {
+  return [
+    'RSS growth per open connection, and what the process still held 10 s after they closed (800 of each kind; for direct, the app\'s process).',
+    '',
+    '| connections | via | KB each | MB kept after close |',
+    '|---|---|---:|---:|',
+    ...m.connectionMemory.map((row) => `| ${row.kind} | ${row.via} | ${fixed(row.perConnectionKb, 1)} | ${fixed(row.keptAfterMb, 1)} |`),
+  ];
+}
+
 export function renderReport(m: Measurements, previous?: string): string {
   const cpus = os.cpus();
   const { settings } = m;
@@ -116,6 +128,10 @@ export function renderReport(m: Measurements, previous?: string): string {
     ...proxyTable(m),
     '',
     ...proxyCostRatios(m),
+    '',
+    '## Memory per connection',
+    '',
+    ...connectionMemoryTable(m),
     '',
     '## Startup, memory, health',
     '',

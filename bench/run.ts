@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchConfig } from './config.js';
+import { CONNECTION_KINDS, measureConnectionMemory, type ConnectionMemoryRow } from './connection-memory.js';
 import { LOAD_TOOL, httpLoad, probeLatency, webSocketLoad, type LoadResult } from './load.js';
 import { setUpMemoryLimit, type MemoryLimit } from './memory-limit.js';
 import { findNginx, nginxVersion, startNginx } from './nginx.js';
@@ -128,8 +129,15 @@ async function measureAndReport(previous: string | undefined, nginx: string | un
     let proxy: ProxyRow[];
     let idle: LoadResult;
     let underLoad: Awaited<ReturnType<typeof probeLatency>>;
+    const connectionMemory: ConnectionMemoryRow[] = [];
     try {
       proxy = await measureProxy(targets, appPid, sup.pid, rssSamples);
+      process.stderr.write('memory per connection\n');
+      for (const kind of CONNECTION_KINDS) {
+        for (const target of targets.filter((one) => one.webSocket)) {
+          connectionMemory.push(await measureConnectionMemory(kind, target.name, target.port, target.proxyPid ?? appPid));
+        }
+      }
       process.stderr.write('health\n');
       idle = await httpLoad({ url: `http://127.0.0.1:${sup.port}/health`, connections: 8, durationS: DURATION_S });
       const load = httpLoad({ url: `http://127.0.0.1:${sup.port}/small`, connections: CONNECTIONS, durationS: DURATION_S });
@@ -148,6 +156,7 @@ async function measureAndReport(previous: string | undefined, nginx: string | un
       proxy,
       health: { idleRps: idle.rps, idleP99Ms: idle.p99Ms, underLoadP99Ms: underLoad.p99Ms, underLoadP50Ms: underLoad.p50Ms },
       loadRssMb: Math.max(...rssSamples),
+      connectionMemory,
       startup,
       settings: {
         rounds: ROUNDS,

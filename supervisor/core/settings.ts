@@ -73,10 +73,10 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'NODE_ENV', defaultText: 'none', help: 'production: JSON logs, DATABASE_URL required' },
       { env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
       { env: 'LOG_FORMAT', default: 'auto', help: 'json, pretty, or auto (pretty in a terminal outside production)' },
-      { env: 'METRICS_TOKEN', defaultText: 'none', help: 'bearer token that enables /metrics on the public port (at least 16 characters)' },
+      { env: 'METRICS_TOKEN', defaultText: 'none', help: 'bearer token that enables /metrics on the public port, and shows the detail of /health and the status page (at least 16 characters)' },
       { env: 'METRICS_PORT', defaultText: 'none', help: 'serves /metrics on a port of its own instead, on METRICS_HOST' },
       { env: 'METRICS_HOST', default: '127.0.0.1', help: 'bind address of METRICS_PORT' },
-      { env: 'RENDER_GIT_COMMIT', defaultText: "set by Render", help: 'shown as releaseId in /health' },
+      { env: 'RENDER_GIT_COMMIT', defaultText: "set by Render", help: 'shown as releaseId in /health to requests with the metrics token' },
     ],
   },
 ];
