@@ -48,6 +48,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
         config,
         currentPhase: () => phases.phase,
         openWebSockets: () => proxy.openTunnels,
+        clientConnections: () => server.connections,
         logger: logger.child({ module: 'metrics' }),
       })
     : undefined;

@@ -104,6 +104,10 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
 const GATE_ERRORS = {
   400: { code: 'BAD_REQUEST', statusMessage: 'Bad Request', title: 'Bad request', message: 'The request is malformed.' },
   405: { code: 'METHOD_NOT_ALLOWED', statusMessage: 'Method Not Allowed', title: 'Method not allowed', message: 'This method is not served.' },
+  408: { code: 'REQUEST_TIMEOUT', statusMessage: 'Request Timeout', title: 'Request timeout', message: 'The request did not arrive in time.' },
+  413: { code: 'CONTENT_TOO_LARGE', statusMessage: 'Content Too Large', title: 'Content too large', message: 'A chunk extension is too large.' },
+  414: { code: 'URI_TOO_LONG', statusMessage: 'URI Too Long', title: 'URI too long', message: 'The request target is too long.' },
+  431: { code: 'HEADERS_TOO_LARGE', statusMessage: 'Request Header Fields Too Large', title: 'Headers too large', message: 'The request headers are too large (16 KiB at most).' },
   502: { code: 'BAD_GATEWAY', statusMessage: 'Bad Gateway', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
   503: { code: 'NOT_READY', statusMessage: 'Service Unavailable', title: 'Unavailable', message: 'The service cannot take this connection now; retry shortly.' },
   504: { code: 'GATEWAY_TIMEOUT', statusMessage: 'Gateway Timeout', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },

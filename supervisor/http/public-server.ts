@@ -3,7 +3,7 @@
 // it is the largest part of the supervisor's start (about a third of its CPU time to ready), which a start
 // that nobody polls need not pay. That request and any that arrive while Fastify loads wait for it; should it
 // fail to load, they get 503 and the supervisor fails (main.ts, through `routesLoaded`), as it does at once when
-// Fastify is not installed. Malformed requests get Node's own answer (400, 408, 431) before and after.
+// Fastify is not installed. Malformed requests get the answer of client-errors.ts (400, 408, 414, 431) before and after.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,6 +19,7 @@ import { rejectUpgrade, type Proxy } from './proxy.js';
 import { parseRequestTarget } from './request-target.js';
 import { sendGateError } from './not-ready-page.js';
 import { watchStalls } from './stall-watch.js';
+import { answerClientError } from './client-errors.js';
 import { budgetConnections, defaultMaxConnections, type ClientConnections } from './connection-budget.js';
 
 // Behind a platform load balancer: keep idle client connections open longer than it does.
@@ -75,8 +76,8 @@ async function loadOwnRoutes(options: PublicServerOptions, server: http.Server):
       return server;
     },
   });
-  // Fastify answers malformed requests on the server it is given; Node's own answer stays, whether or not it has loaded.
-  server.removeAllListeners('clientError');
+  // Fastify answers malformed requests on the server it is given; ours (client-errors.ts) stays, whether or not it has loaded.
+  for (const listener of server.listeners('clientError')) if (listener !== answerClientError) server.off('clientError', listener as () => void);
   registerHealthRoutes(app, options.phases, options.disclosure);
   await app.ready();
   return handler as Handler;
@@ -153,6 +154,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
   server.on('checkContinue', handle);
   server.on('checkExpectation', handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('clientError', answerClientError);
   // CONNECT would open a tunnel to wherever the client names; Node closes the connection without a word unless told.
   server.on('connect', (_req, socket: Socket) => {
     socket.on('error', () => socket.destroy());

@@ -17,6 +17,8 @@ export interface MetricsOptions {
   readonly config: MetricsConfig;
   readonly currentPhase: () => Phase;
   readonly openWebSockets: () => number;
+  /** The public port's client connections: open now, and closed (shed) or refused at HTTP_MAX_CONNECTIONS so far. */
+  readonly clientConnections: () => { readonly open: number; readonly shed: number; readonly refused: number };
   readonly logger: Logger;
 }
 
@@ -73,6 +75,27 @@ async function createInstruments(options: MetricsOptions): Promise<Instruments> 
     registers,
     collect() {
       this.set(options.openWebSockets());
+    },
+  });
+  new prom.Gauge({
+    name: 'supervisor_client_connections',
+    help: 'Client connections open at the public port now.',
+    registers,
+    collect() {
+      this.set(options.clientConnections().open);
+    },
+  });
+  // A counter kept by the connection budget: each scrape reads its totals.
+  new prom.Counter({
+    name: 'supervisor_client_connections_shed_total',
+    help: 'Client connections closed (reason="idle") or refused (reason="busy") at HTTP_MAX_CONNECTIONS.',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      const { shed, refused } = options.clientConnections();
+      this.reset();
+      this.inc({ reason: 'idle' }, shed);
+      this.inc({ reason: 'busy' }, refused);
     },
   });
   const requests = new prom.Counter({

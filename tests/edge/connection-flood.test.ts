@@ -9,11 +9,12 @@ import { rawRequest, useEdge } from './harness.js';
 import type { SupervisorProcess } from '../helpers/supervisor-process.js';
 
 const edge = useEdge('edge_flood');
+const TOKEN = 'edge-flood-metrics-token-0123';
 const idle: net.Socket[] = [];
 let sup: SupervisorProcess;
 
 beforeAll(async () => {
-  sup = await edge.superviseForFile('echo-app', {}, { descriptorLimit: 1024 });
+  sup = await edge.superviseForFile('echo-app', { METRICS_TOKEN: TOKEN }, { descriptorLimit: 1024 });
 }, 60_000);
 afterAll(() => {
   for (const socket of idle) socket.destroy();
@@ -44,5 +45,9 @@ describe('1,000 idle connections under a descriptor limit of 1,024', () => {
     // The oldest idle connections made room, and the supervisor said so once.
     expect(idle.filter((socket) => socket.destroyed || socket.readableEnded).length).toBeGreaterThan(0);
     expect(sup.entries().filter((entry) => entry.event === 'connection_limit')).toHaveLength(1);
+    const metrics = await rawRequest(sup.port, `GET /metrics HTTP/1.1\r\nHost: example.com\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    const shed = Number(/^supervisor_client_connections_shed_total\{reason="idle"\} (\d+)$/m.exec(metrics.body.toString())?.[1]);
+    expect(shed).toBeGreaterThan(0);
+    expect(Number(/^supervisor_client_connections (\d+)$/m.exec(metrics.body.toString())?.[1])).toBeGreaterThan(400);
   }, 120_000);
 });
