@@ -68,10 +68,9 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
   metrics?.databaseAttempt('success');
   phases.setCheck('database', { status: 'pass', observedValue: attempts, observedUnit: 'attempts' });
 
-  // The app has a pool of its own: this one lives only while the schema is prepared.
+  // The app has a pool of its own: this one lives only while the schema is prepared. A stop cancels what runs on it
+  // (see prepareSchema), and it ends once that has rolled back.
   const pool = createPool(databaseUrl, config.dbConnectTimeoutMs, logger.child({ module: 'database' }));
-  const closePool = (): void => void pool.end().catch(() => {});
-  signal.addEventListener('abort', closePool, { once: true });
   try {
     const migratorLogger = logger.child({ module: 'migrator' });
     await prepareSchema({
@@ -80,6 +79,7 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
       phases,
       logger: migratorLogger,
       metrics,
+      signal,
       // Loaded only when something is pending: an up-to-date start lints nothing.
       beforeMigrating: async (pending) =>
         (await import('./lint/at-start.js')).lintPendingMigrations(pending, config.migrationLint, migratorLogger),
@@ -87,7 +87,6 @@ export async function setUpDatabase({ config, phases, logger, signal, metrics }:
   } finally {
     // The SQL parser's helper process, if the migrations needed it, is not needed past this point.
     stopSqlParser();
-    signal.removeEventListener('abort', closePool);
-    if (!signal.aborted) await pool.end();
+    await pool.end();
   }
 }

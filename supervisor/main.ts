@@ -2,14 +2,15 @@
 import type { AppSupervision } from './child/supervision.js';
 import type { Config, EmbeddedDatabaseConfig, LoadedConfig } from './core/config.js';
 import type { EmbeddedDatabase } from './database/embedded.js';
-import { ErrorCodes, ExitCodes, isSupervisorError, type ErrorCode } from './core/errors.js';
+import { ErrorCodes, isSupervisorError, type ErrorCode } from './core/errors.js';
 import type { Logging } from './core/logger.js';
 import { createMetrics, metricsEnabled } from './operations/metrics.js';
 import { bearerTokenCheck } from './http/bearer-token.js';
 import { createPhaseMachine } from './core/phases.js';
 import { createProxy } from './http/proxy.js';
 import { createPublicServer } from './http/public-server.js';
-import { createShutdown, handleSignals } from './shutdown.js';
+import { createTeardown, handleStopCauses } from './shutdown.js';
+import { passwordOf } from './core/redact.js';
 import { sendNotReady } from './http/not-ready-page.js';
 
 export interface SupervisorOptions {
@@ -31,6 +32,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   const abortStartup = new AbortController();
   let app: AppSupervision | undefined;
   let embeddedDatabase: Promise<EmbeddedDatabase> | undefined;
+  // The startup's database work (wait, migrations, checks): a stop waits for it to end (see shutdown.ts).
+  let databaseWork: Promise<unknown> = Promise.resolve();
 
   // The embedded development database stops last, right before the process exits, however it exits. A
   // second signal (status above 128) exits at once: the database then shuts itself down (fast shutdown).
@@ -76,18 +79,23 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     disclosure,
     metricsHandler: metrics?.publicHandler,
   });
-  const shutdown = createShutdown({
+  const teardown = createTeardown({
     phases,
     server: server.server,
     proxy,
     stopApp: async () => app?.childApp.stop(),
+    databaseReleased: () => databaseWork,
     closeResources: async () => void (await Promise.all([server.close(), metrics?.close()])),
     drainTimeoutMs: config.drainTimeoutMs,
+    appStopTimeoutMs: config.appStopTimeoutMs,
     logger: logger.child({ module: 'shutdown' }),
     abortStartup,
     exit: exitAfterDatabase,
   });
-  handleSignals(shutdown.begin);
+  handleStopCauses(teardown.stop, () => {
+    if (app) void app.reload().catch(fail);
+    else logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
+  });
 
   async function fail(error: unknown): Promise<void> {
     if (phases.phase === 'draining' || phases.phase === 'failed') return; // already on the way out
@@ -97,10 +105,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       { event: 'failed', code, err: error, hint: isSupervisorError(error) ? error.hint : undefined },
       `start failed: ${(error as Error).message}`,
     );
-    abortStartup.abort();
-    await app?.childApp.stop().catch(() => {});
-    await Promise.all([server.close().catch(() => {}), metrics?.close().catch(() => {})]);
-    exitAfterDatabase(ExitCodes.FAILURE);
+    await teardown.stop({ kind: 'failed' });
   }
 
   try {
@@ -122,7 +127,9 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       logger: logger.child({ module: 'embedded-database' }),
       signal: abortStartup.signal,
     });
-    return (await embeddedDatabase).url;
+    const { url } = await embeddedDatabase;
+    logging.addSecrets([url, passwordOf(url)]);
+    return url;
   }
 
   try {
@@ -135,7 +142,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       import('./database-setup.js'),
       import('./child/supervision.js'),
     ]);
-    await setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
+    databaseWork = setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
+    await databaseWork;
     if (!phases.transition('starting_app')) return;
     app = createAppSupervision({
       config: runConfig,

@@ -25,6 +25,8 @@ export interface AppSupervision {
   readonly childApp: ChildApp;
   /** Resolves once the app answers its health check; rejects when it cannot be started. */
   start(): Promise<void>;
+  /** Stops the running app and starts it again (SIGHUP), out of rotation meanwhile; not counted as a crash. */
+  reload(): Promise<void>;
 }
 
 export function createAppSupervision(options: AppSupervisionOptions): AppSupervision {
@@ -125,5 +127,19 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     recover(`the app ${describeExit(exit)}`, true);
   });
 
-  return { childApp, start };
+  async function reload(): Promise<void> {
+    if (phases.phase !== 'ready' || signal.aborted) {
+      logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
+      return;
+    }
+    logger.info({ event: 'app_reload', childPid: childApp.pid }, 'reloading the app: stopping it and starting it again');
+    health.stop();
+    phases.transition('restarting_app', 'reloading the app');
+    await childApp.stop();
+    if (signal.aborted) return;
+    await start();
+    if (!signal.aborted) phases.transition('ready');
+  }
+
+  return { childApp, start, reload };
 }

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   MIGRATION_FAILED: 'SUP_ERR_MIGRATION_FAILED',
   CHECKSUM_MISMATCH: 'SUP_ERR_CHECKSUM_MISMATCH',
   MIGRATION_OUT_OF_ORDER: 'SUP_ERR_MIGRATION_OUT_OF_ORDER',
+  MIGRATION_INTERRUPTED: 'SUP_ERR_MIGRATION_INTERRUPTED',
   LOCK_TIMEOUT: 'SUP_ERR_LOCK_TIMEOUT',
   SCHEMA_INVALID: 'SUP_ERR_SCHEMA_INVALID',
   MIGRATION_NOT_FOUND: 'SUP_ERR_MIGRATION_NOT_FOUND',
@@ -51,6 +52,8 @@ export const ExitCodes = {
   FAILURE: 1,
   /** `migrate verify` found the database not ready for this release. */
   PROBLEMS: 2,
+  /** EX_TEMPFAIL: a stop interrupted the start while it migrated; the migration rolled back, a retry applies it. */
+  INTERRUPTED: 75,
   /** EX_USAGE: the command line is wrong. */
   USAGE: 64,
   /** EX_CONFIG: a setting is missing or malformed. */

@@ -25,6 +25,8 @@ export interface Logging {
   readonly logger: Logger;
   /** Writes one complete JSON log line as it is (scrubbed), into the same output as the logger. */
   writeJsonLine(line: string): void;
+  /** Scrubs these too from now on: secrets known only after the start (the embedded database's password). */
+  addSecrets(secrets: readonly (string | undefined)[]): void;
 }
 
 function usePretty(options: LoggingOptions, output: { isTTY?: boolean }): boolean {
@@ -49,7 +51,8 @@ function logProcessWarnings(logger: Logger): void {
 
 export async function createLogging(options: LoggingOptions): Promise<Logging> {
   const output = options.output ?? process.stdout;
-  const scrub = createScrubber(options.secrets);
+  const secrets = [...options.secrets];
+  let scrub = createScrubber(secrets);
   // pino-pretty loads only for a terminal, never in production.
   const target: DestinationStream = usePretty(options, output)
     ? (await import('pino-pretty')).default({ destination: output, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' })
@@ -72,5 +75,9 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
   return {
     logger,
     writeJsonLine: (line) => destination.write(`${line}\n`),
+    addSecrets(more) {
+      secrets.push(...more);
+      scrub = createScrubber(secrets);
+    },
   };
 }

@@ -16,14 +16,14 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 
 // Startup runs forward in order (`migrating` only when something is pending); every phase but `failed` may
-// drain on a signal; every startup phase, and `restarting_app`, may fail.
+// drain on a signal; every phase but `draining` may fail (while ready: the own routes or the metrics port failing).
 const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   starting: ['waiting_for_database', 'draining', 'failed'],
   waiting_for_database: ['migrating', 'verifying_schema', 'draining', 'failed'],
   migrating: ['verifying_schema', 'draining', 'failed'],
   verifying_schema: ['starting_app', 'draining', 'failed'],
   starting_app: ['ready', 'restarting_app', 'draining', 'failed'],
-  ready: ['restarting_app', 'draining'],
+  ready: ['restarting_app', 'draining', 'failed'],
   restarting_app: ['ready', 'draining', 'failed'],
   draining: [],
   failed: [],

@@ -42,7 +42,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'REQUIRED_TABLES', defaultText: 'none', help: 'comma-separated tables (or schema.table) that must exist before ready' },
       { env: 'MIGRATE_ON_START', default: 'true', help: 'false: only verify that nothing is pending (migrations run in a pre-deploy step)' },
       { env: 'DB_WAIT_TIMEOUT_MS', default: '300000', help: 'how long to wait for the database to accept connections' },
-      { env: 'DB_CONNECT_TIMEOUT_MS', default: '5000', help: "one connection attempt's limit" },
+      { env: 'DB_CONNECT_TIMEOUT_MS', default: '5000', help: "one connection attempt's limit, and its SELECT 1's (each database check too)" },
       { env: 'MIGRATION_LOCK_WAIT_TIMEOUT_MS', default: '300000', help: 'how long to wait while another instance migrates' },
       { env: 'MIGRATION_LOCK_TIMEOUT_MS', default: '10000', help: "lock_timeout for each migration's statements; 0 disables" },
       { env: 'MIGRATION_STATEMENT_TIMEOUT_MS', default: '600000', help: "statement_timeout for each migration's statements; 0 disables" },

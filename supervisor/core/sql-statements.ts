@@ -33,6 +33,8 @@ const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new
   .find((file) => existsSync(file)) ?? fileURLToPath(new URL('./sql-parser-process.js', import.meta.url));
 // The helper process stays for more SQL a moment, then goes: a start parses its migrations in one burst.
 const PARSER_IDLE_MS = 2_000;
+// A parse takes milliseconds; one that takes this long has a stuck helper, which is ended.
+const PARSE_TIMEOUT_MS = 30_000;
 
 let parser: ChildProcess | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -65,10 +67,17 @@ function parseInHelper(sql: string): Promise<unknown[] | undefined> {
   clearTimeout(idleTimer);
   const id = nextId++;
   child.channel?.ref();
+  let timer: NodeJS.Timeout | undefined;
   return new Promise<unknown[] | undefined>((resolve, reject) => {
     waiting.set(id, { resolve, reject });
     child.send({ id, sql } satisfies ParseRequest);
+    timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new Error(`the SQL parser process did not answer within ${PARSE_TIMEOUT_MS} ms`));
+      child.kill();
+    }, PARSE_TIMEOUT_MS);
   }).finally(() => {
+    clearTimeout(timer);
     if (waiting.size > 0) return;
     child.channel?.unref();
     idleTimer = setTimeout(() => child.connected && child.disconnect(), PARSER_IDLE_MS).unref();

@@ -46,9 +46,14 @@ const CLIENT_CERTIFICATE_ALERTS = /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|S
 // A code the server sent (28000, XX000), unlike Node's and OpenSSL's.
 const SQLSTATE = /^(?=.*\d)[0-9A-Z]{5}$/;
 
+// The network dropping the connection, during the TLS handshake too ("Client network socket disconnected before
+// secure TLS connection was established"): another attempt may pass.
+const NETWORK_DROPS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** Classifies a connection error as a TLS problem; undefined when TLS is not what failed. */
 function tlsProblemOf(error: unknown): TlsProblem | undefined {
   const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
+  if (NETWORK_DROPS.has(code)) return undefined;
   if (UNTRUSTED.has(code)) return 'untrusted';
   if (EXPIRED.has(code)) return 'expired';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'host_mismatch';

@@ -52,16 +52,31 @@ export function permanentFailure(error: unknown, databaseUrl: string, variable =
   return undefined;
 }
 
-/** One connection and `SELECT 1`, on a connection of its own that is closed after; rejects with pg's error. */
+/**
+ * One connection and `SELECT 1`, on a connection of its own that is closed after; rejects with pg's error. Each step
+ * is bounded by `connectTimeoutMs`: a server that accepts the connection and then never answers (a partition after
+ * connect, a pooler queuing with its server gone) fails the attempt instead of holding it for ever.
+ */
 export async function pingDatabase(options: Pick<DatabaseWaitOptions, 'databaseUrl' | 'connectTimeoutMs'>): Promise<void> {
-  const client = new pg.Client(connectionOptions(options.databaseUrl, options.connectTimeoutMs));
+  const client = new pg.Client({ ...connectionOptions(options.databaseUrl, options.connectTimeoutMs), query_timeout: options.connectTimeoutMs });
   client.on('error', () => {}); // a late socket error after a failed attempt is already reported
   try {
     await client.connect();
     await client.query('SELECT 1');
   } finally {
-    await client.end().catch(() => {});
+    await closeWithin(client, options.connectTimeoutMs);
   }
+}
+
+// pg's end() waits for the server to close its side, which a server that does not answer never does.
+async function closeWithin(client: pg.Client, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    client.end().then(() => true, () => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** Resolves once `SELECT 1` succeeds; throws SUP_ERR_DB_* when it cannot. */

@@ -22,7 +22,8 @@ export function watchDatabase(options: DatabaseWatchOptions): () => void {
   let reachable = true;
   let checking = false;
   const check = async (): Promise<void> => {
-    if (checking) return; // a check slower than the interval: the next one waits its turn
+    // A check slower than the interval: the next one waits its turn (each is bounded, see pingDatabase).
+    if (checking) return;
     checking = true;
     try {
       await pingDatabase(options);

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 
+// squawk lints a few files in well under a second; a run that takes this long is stuck.
+const SQUAWK_TIMEOUT_MS = 60_000;
+
 /** One finding, with the file line it starts on (1-based). */
 export interface SquawkFinding {
   readonly file: string;
@@ -54,7 +57,12 @@ export async function runSquawk(inputs: readonly SquawkInput[], assumeInTransact
     const { execa } = await import('execa');
     const args = ['--reporter', 'json', ...(assumeInTransaction ? ['--assume-in-transaction'] : []), ...inputs.map((input) => input.name)];
     // Exit status 1 means findings; anything else that prints no JSON is a failure of squawk itself.
-    const result = await execa(process.execPath, [bin, ...args], { cwd: dir, reject: false, env: { NO_COLOR: '1' } });
+    const result = await execa(process.execPath, [bin, ...args], { cwd: dir, reject: false, env: { NO_COLOR: '1' }, timeout: SQUAWK_TIMEOUT_MS });
+    if (result.timedOut) {
+      throw new SupervisorError(ErrorCodes.LINT_UNAVAILABLE, `squawk did not finish within ${SQUAWK_TIMEOUT_MS} ms`, {
+        hint: 'Run `health-gate migrate lint` to see where it stalls, or set MIGRATION_LINT=off.',
+      });
+    }
     let reported: ReportedFinding[];
     try {
       reported = JSON.parse(result.stdout || '[]') as ReportedFinding[];

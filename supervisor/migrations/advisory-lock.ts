@@ -24,6 +24,8 @@ export interface AdvisoryLockOptions {
   /** @default 500 — mean time between attempts; each wait is jittered by up to a third either way. */
   readonly pollMs?: number;
   readonly logger: Logger;
+  /** Aborted on a stop: the wait ends at once. */
+  readonly signal?: AbortSignal;
 }
 
 // One attempt found the lock held by another session: the only failure worth another attempt.
@@ -50,6 +52,7 @@ async function acquireAdvisoryLock(
         factor: 1,
         minTimeout: (pollMs * 2) / 3,
         randomize: true,
+        signal: options.signal,
         // A failed query (e.g. the connection dropped) is reported at once, not retried until the deadline.
         shouldRetry: ({ error }) => error instanceof LockHeld,
         onFailedAttempt: ({ error, attemptNumber }) => {

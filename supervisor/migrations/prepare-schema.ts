@@ -10,6 +10,7 @@ import { kindOf, migrateToLatest, planMigrations } from './runner.js';
 import type { PhaseMachine } from '../core/phases.js';
 import { connectionOf, connectionOptions, requireDirectSession } from '../database/connection.js';
 import { findMissingTables } from '../database/schema-check.js';
+import { cancelRunningStatement } from '../database/cancel.js';
 import { readSequelizeMap } from './sequelize-adoption.js';
 
 type SchemaConfig = Pick<
@@ -33,10 +34,15 @@ export interface SchemaSetupOptions {
   readonly metrics?: StartupMetrics;
   /** Called with the pending migrations before they run (the lint); throwing stops the start. */
   readonly beforeMigrating?: (pending: readonly MigrationFile[]) => Promise<void>;
+  /**
+   * Aborted when the supervisor stops: the migration under way is cancelled on the server and rolls back, no
+   * other one starts, and the lock goes only after that (see cancel.ts).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs the `migrating` (when needed) and `verifying_schema` phases; throws a SupervisorError on failure. */
-export async function prepareSchema({ pool, config, phases, logger, metrics, beforeMigrating }: SchemaSetupOptions): Promise<void> {
+export async function prepareSchema({ pool, config, phases, logger, metrics, beforeMigrating, signal }: SchemaSetupOptions): Promise<void> {
   const files = await readMigrationFiles(config.migrationsDir);
   const kind = kindOf(files);
   const client = await pool.connect();
@@ -50,7 +56,10 @@ export async function prepareSchema({ pool, config, phases, logger, metrics, bef
       phases.transition('migrating', `${plan.pending.length} pending`);
       await beforeMigrating?.(plan.pending);
       const noTransaction = plan.pending.find((file) => file.kind === 'sql' && !file.transactional);
+      const cancelMigration = (): void => void cancelRunningStatement(client, ownDatabaseUrl(config), config.dbConnectTimeoutMs);
+      signal?.addEventListener('abort', cancelMigration, { once: true });
       await migrateToLatest(client, files, {
+        signal,
         openLockConnection: () => connectionOf(pool),
         // DIRECT_URL says that the supervisor's connection is direct: nothing to check then.
         checkSession: config.directUrl
@@ -66,7 +75,7 @@ export async function prepareSchema({ pool, config, phases, logger, metrics, bef
         connection: connectionOptions(ownDatabaseUrl(config), config.dbConnectTimeoutMs),
         onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
         onMigrated: (file, durationMs) => metrics?.migrationApplied(file.name, durationMs),
-      });
+      }).finally(() => signal?.removeEventListener('abort', cancelMigration));
       plan = planMigrations(files, await readHistory(client, 'name', kind));
     }
     phases.setCheck('migrations', {

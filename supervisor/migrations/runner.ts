@@ -47,6 +47,8 @@ export interface MigrationRunOptions {
   readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
   /** Called after each migration applied (committed), with the time it took. */
   readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
+  /** Aborted on a stop: no migration starts after it, and the one it interrupted is reported as such. */
+  readonly signal?: AbortSignal;
   /** How sequelize-cli migrations connect (they run on connections of the user's Sequelize): the supervisor's own options. */
   readonly connection?: pg.ClientConfig;
   /**
@@ -57,6 +59,8 @@ export interface MigrationRunOptions {
 }
 
 export interface MigrationLockOptions {
+  /** Aborted on a stop: a wait for the lock ends at once. */
+  readonly signal?: AbortSignal;
   /** Opens the connection that holds the lock: one of its own, beside the one that migrates. */
   readonly openLockConnection: () => Promise<LockConnection>;
   /**
@@ -198,6 +202,7 @@ async function runWithUmzug(
         : undefined,
   };
   const run = async (file: MigrationFile): Promise<void> => {
+    if (options.signal?.aborted) throw interrupted(file, options.logger);
     if (direction === 'up') options.onMigrating?.(file, done.length + 1, names.length);
     // What cannot be made atomic is named (a sequelize-cli migration with its own transaction: see sequelize-runner.ts).
     if (file.kind === 'sql' && !file.transactional) {
@@ -206,7 +211,11 @@ async function runWithUmzug(
         `${file.name} runs outside a transaction (-- migrate:no-transaction): if it fails halfway, what it did stays`,
       );
     }
-    const durationMs = Math.round(await runSection(client, file, direction, options, context));
+    const durationMs = Math.round(
+      await runSection(client, file, direction, options, context).catch((error: unknown) => {
+        throw options.signal?.aborted ? interrupted(file, options.logger, error) : error;
+      }),
+    );
     done.push(file.name);
     if (direction === 'up') options.onMigrated?.(file, durationMs);
     const [event, verb] = direction === 'up' ? ['migrated', 'applied'] : ['reverted', 'reverted'];
@@ -233,6 +242,15 @@ async function runWithUmzug(
     await context.sequelize?.close();
   }
   return done;
+}
+
+// A stop came while `file` ran (its statement was cancelled and it rolled back) or before it started.
+function interrupted(file: MigrationFile, logger: Logger, cause?: unknown): SupervisorError {
+  logger.warn({ event: 'migration_interrupted', migration: file.name }, `${file.name} was interrupted by the stop and rolled back; the next start applies it`);
+  return new SupervisorError(ErrorCodes.MIGRATION_INTERRUPTED, `${file.name} was interrupted by a stop and rolled back`, {
+    cause,
+    hint: 'Nothing to fix: the next start applies it.',
+  });
 }
 
 function requireConnection(options: MigrationRunOptions): pg.ClientConfig {
@@ -317,7 +335,7 @@ export async function withMigrationLock<T>(client: Queryable, options: Migration
   if (options.needsSession) await options.checkSession?.();
   return withAdvisoryLock(
     options.needsSession ? { kind: 'session', client } : { kind: 'transaction', openConnection: options.openLockConnection },
-    { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger },
+    { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger, signal: options.signal },
     async () => {
       await ensureHistoryTableOf(client, options.kind ?? 'sql');
       return fn();

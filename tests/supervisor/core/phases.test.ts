@@ -19,12 +19,18 @@ describe('phase machine', () => {
   it('refuses moves the design does not allow', () => {
     expect(canTransition('starting', 'ready')).toBe(false);
     expect(canTransition('ready', 'migrating')).toBe(false);
-    expect(canTransition('ready', 'failed')).toBe(false);
     expect(canTransition('draining', 'ready')).toBe(false);
     expect(canTransition('failed', 'draining')).toBe(false);
     const phases = createPhaseMachine(silent);
     expect(phases.transition('ready')).toBe(false);
     expect(phases.phase).toBe('starting');
+  });
+
+  it('fails from ready too (the own routes or the metrics port failing), showing failed', () => {
+    const phases = createPhaseMachine(silent);
+    for (const phase of ['waiting_for_database', 'verifying_schema', 'starting_app', 'ready'] as const) phases.transition(phase);
+    expect(phases.fail('SUP_ERR_UNEXPECTED')).toBe(true);
+    expect(phases.phase).toBe('failed');
   });
 
   it('allows draining and failing from every startup phase', () => {

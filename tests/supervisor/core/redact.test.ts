@@ -17,6 +17,16 @@ async function capturedLogging(secrets: readonly (string | undefined)[]) {
 }
 
 describe('redaction', () => {
+  it('scrubs secrets known only after the start, such as the embedded database\'s password, once added', async () => {
+    const { logging, text } = await capturedLogging([]);
+    const password = 'Zk3-embedded-pw-1f9a';
+    logging.addSecrets([`postgres://supervisor:${password}@127.0.0.1:5439/app`, password]);
+    logging.logger.info({ event: 'x' }, `connecting with ${password}`);
+    logging.writeJsonLine(JSON.stringify({ msg: `app sees postgres://supervisor:${password}@127.0.0.1:5439/app` }));
+    expect(text()).not.toContain(password);
+    expect(text()).toContain('***');
+  });
+
   it('masks the password of any URL in text', () => {
     expect(redactUrlCredentials('connect postgres://app:s3cr3t@db:5432/x failed')).toBe('connect postgres://app:***@db:5432/x failed');
     expect(redactUrlCredentials('redis://u:a@h and https://x:yz@h2')).toBe('redis://u:***@h and https://x:***@h2');

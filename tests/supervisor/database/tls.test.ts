@@ -1,10 +1,13 @@
 // TLS with Postgres: the compiled supervisor against a real server that accepts only TLS, with certificates
 // made for this run (tests/helpers/tls-server.ts); then the hint for each TLS failure, without a server.
+import { once } from 'node:events';
+import net from 'node:net';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../supervisor/core/config.js';
 import { ErrorCodes } from '../../../supervisor/core/errors.js';
 import { tlsFailure } from '../../../supervisor/database/tls.js';
-import { permanentFailure } from '../../../supervisor/database/wait.js';
+import { permanentFailure, waitForDatabase } from '../../../supervisor/database/wait.js';
 import { startServerWithoutTls, startTlsServer, type TlsServer } from '../../helpers/tls-server.js';
 import { startSupervisor, type SupervisorProcess } from '../../helpers/supervisor-process.js';
 
@@ -234,3 +237,35 @@ describe('the hint for each TLS failure', () => {
     expect(tlsFailure(tlsError('28P01', 'password authentication failed for user "app"'), url())).toBeUndefined();
   });
 });
+
+describe('a TLS handshake the network drops', () => {
+  it('is retried as any dropped connection, not taken for a TLS setting to fix', async () => {
+    // Says yes to TLS, then drops the connection in the middle of the handshake.
+    const dropper = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.write('S', () => setTimeout(() => socket.destroy(), 10)));
+    });
+    dropper.listen(0, '127.0.0.1');
+    await once(dropper, 'listening');
+    const { port } = dropper.address() as net.AddressInfo;
+    const databaseUrl = `postgres://app:pw@127.0.0.1:${port}/app?sslmode=no-verify`;
+    const attempts: string[] = [];
+    try {
+      const error = await waitForDatabase({
+        databaseUrl,
+        timeoutMs: 1_500,
+        connectTimeoutMs: 1_000,
+        minDelayMs: 50,
+        maxDelayMs: 100,
+        logger: pino({ level: 'silent' }),
+        onAttemptFailed: (_attempt, reason) => attempts.push(reason),
+      }).catch((failure: unknown) => failure);
+      expect(error).toMatchObject({ code: ErrorCodes.DB_UNAVAILABLE });
+      expect(attempts.length).toBeGreaterThan(1);
+      expect(attempts[0]).toBe('ECONNRESET');
+    } finally {
+      dropper.close();
+    }
+  });
+});
+

@@ -6,6 +6,7 @@ import { freePort } from '../../../supervisor/core/free-port.js';
 import { type DatabaseState, watchDatabase } from '../../../supervisor/database/watch.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { eventually } from '../../helpers/supervisor-process.js';
+import { startSilentPostgres } from '../../helpers/silent-postgres.js';
 import { createDelayedForwarder, type DelayedForwarder } from '../../helpers/tcp-forwarder.js';
 
 let db: TestDatabase;
@@ -48,5 +49,19 @@ describe('watchDatabase', () => {
     const checks = states.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(states.length).toBe(checks);
+  });
+
+  it('reports a check that hangs (connected, never answered) as a failure, and goes on checking', async () => {
+    const silent = await startSilentPostgres();
+    const states: DatabaseState[] = [];
+    const stop = watchDatabase({ databaseUrl: silent.url, connectTimeoutMs: 300, intervalMs: 100, logger: pino({ level: 'silent' }), onState: (state) => states.push(state) });
+    try {
+      await eventually(() => (states.length >= 3 ? true : undefined), 10_000, 'three checks');
+      expect(states.every((state) => !state.reachable)).toBe(true);
+      expect(silent.queries.filter((query) => query === 'SELECT 1').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      stop();
+      await silent.close();
+    }
   });
 });
