@@ -52,6 +52,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
         currentPhase: () => phases.phase,
         openWebSockets: () => proxy.openTunnels,
         clientConnections: () => server.connections,
+        holdCounts: () => proxy.holdCounts,
         logger: logger.child({ module: 'metrics' }),
       })
     : undefined;
@@ -70,6 +71,20 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     onResponse: metrics?.proxied,
     responseTimeoutMs: config.appResponseTimeoutMs,
     trustProxy: config.trustProxy,
+    // Once the app was ready, a restart (not an app merely out of rotation) holds requests for its return.
+    canHold: () => holding && readyOnce && (phases.phase === 'ready' || (phases.phase === 'restarting_app' && app?.restarting === true)),
+    holdTimeoutMs: config.appHoldTimeoutMs,
+    holdMaxRequests: config.appHoldMaxRequests,
+  });
+  const holding = config.appHoldTimeoutMs > 0 && config.appHoldMaxRequests > 0;
+  let readyOnce = false;
+  phases.onTransition(({ to }) => {
+    if (to === 'ready') {
+      readyOnce = true;
+      proxy.resumeHeld();
+    } else if (to === 'draining' || to === 'failed') {
+      proxy.refuseHeld();
+    }
   });
   const server = createPublicServer({
     phases,
@@ -93,7 +108,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     exit: exitAfterDatabase,
   });
   handleStopCauses(teardown.stop, () => {
-    if (app) void app.reload().catch(fail);
+    if (app) void app.reload(() => proxy.appIdle(config.drainTimeoutMs)).catch(fail);
     else logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
   });
 

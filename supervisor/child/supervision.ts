@@ -23,10 +23,15 @@ export interface AppSupervisionOptions {
 
 export interface AppSupervision {
   readonly childApp: ChildApp;
+  /** True from an exit, a restart or a reload until the new app answers: the app is on its way back. */
+  readonly restarting: boolean;
   /** Resolves once the app answers its health check; rejects when it cannot be started. */
   start(): Promise<void>;
-  /** Stops the running app and starts it again (SIGHUP), out of rotation meanwhile; not counted as a crash. */
-  reload(): Promise<void>;
+  /**
+   * Stops the running app and starts it again (SIGHUP), not counted as a crash: out of rotation meanwhile (requests
+   * wait for it, see hold-queue.ts), and stopped only once `settled` resolves (the requests it has are answered).
+   */
+  reload(settled: () => Promise<unknown>): Promise<void>;
 }
 
 export function createAppSupervision(options: AppSupervisionOptions): AppSupervision {
@@ -84,11 +89,15 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     }
   }
 
+  let restarting = false;
+
   // After an exit or a restart for not answering: back off, start again, and be ready once it answers.
   function recover(reason: string, exited: boolean): void {
+    restarting = true;
     void backOffAfterCrash(reason, exited)
       .then(() => (signal.aborted ? undefined : start()))
       .then(() => {
+        restarting = false;
         if (!signal.aborted) phases.transition('ready');
       })
       .catch(options.onGiveUp);
@@ -114,6 +123,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
       if (phases.isTerminal() || signal.aborted) return;
       logger.warn({ event: 'app_unresponsive', childPid: childApp.pid, reason }, `the app stopped answering; restarting it (${reason})`);
       phases.transition('restarting_app', `restarting the app: ${reason}`);
+      restarting = true;
       void childApp.stop().then(() => {
         if (!signal.aborted && !phases.isTerminal()) recover(`restarted: ${reason}`, false);
       });
@@ -127,19 +137,29 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     recover(`the app ${describeExit(exit)}`, true);
   });
 
-  async function reload(): Promise<void> {
+  async function reload(settled: () => Promise<unknown>): Promise<void> {
     if (phases.phase !== 'ready' || signal.aborted) {
       logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
       return;
     }
     logger.info({ event: 'app_reload', childPid: childApp.pid }, 'reloading the app: stopping it and starting it again');
     health.stop();
+    restarting = true;
     phases.transition('restarting_app', 'reloading the app');
+    await settled();
     await childApp.stop();
     if (signal.aborted) return;
     await start();
+    restarting = false;
     if (!signal.aborted) phases.transition('ready');
   }
 
-  return { childApp, start, reload };
+  return {
+    childApp,
+    get restarting() {
+      return restarting;
+    },
+    start,
+    reload,
+  };
 }

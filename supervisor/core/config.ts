@@ -72,6 +72,10 @@ export interface Config {
   readonly httpWebSocketIdleTimeoutMs: number;
   /** Time from a request being sent to the app until its response headers arrive; past it, 504. 0 disables. */
   readonly appResponseTimeoutMs: number;
+  /** How long a request may wait for the app's return while it restarts; 0: none is held. */
+  readonly appHoldTimeoutMs: number;
+  /** How many requests may wait at once for the app's return. */
+  readonly appHoldMaxRequests: number;
   /** Whose forwarding headers (X-Forwarded-For and the like) are kept: every client's, none, or those of the subnets listed. */
   readonly trustProxy: TrustProxy;
   /** While ready: time between two polls of the app's health path. */
@@ -432,6 +436,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
     appRestartBackoffMs: reader.integer('APP_RESTART_BACKOFF_MS'),
     drainTimeoutMs: reader.integer('DRAIN_TIMEOUT_MS'),
     appResponseTimeoutMs: reader.integer('APP_RESPONSE_TIMEOUT_MS', { min: 0 }),
+    appHoldTimeoutMs: reader.integer('APP_HOLD_TIMEOUT_MS', { min: 0 }),
+    appHoldMaxRequests: reader.integer('APP_HOLD_MAX_REQUESTS', { min: 0 }),
     trustProxy: readTrustProxy(reader),
     ...readAppHealth(reader),
     ...readHttpLimits(reader),

@@ -1,6 +1,7 @@
 // Streams requests and WebSocket upgrades to the child on 127.0.0.1. A lean node:http pipe rather than a
 // framework route: every request pays for this path, so it does no more than a proxy must.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import pRetry from 'p-retry';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import type { TrustProxy } from '../core/config.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
 import { gateErrorBody, sendGateError } from './not-ready-page.js';
 import { trustedProxyCheck } from './trusted-proxies.js';
+import { createHoldQueue } from './hold-queue.js';
 
 /** Where the child listens right now, or undefined while it cannot take traffic. */
 export type TargetLookup = () => { readonly port: number } | undefined;
@@ -29,6 +31,15 @@ export interface ProxyOptions {
   readonly responseTimeoutMs?: number;
   /** Whose forwarding headers (X-Forwarded-For and the like) are kept (TRUST_PROXY). @default false */
   readonly trustProxy?: TrustProxy;
+  /**
+   * Whether a request that cannot be sent now is held for the app's return (see hold-queue.ts) rather than
+   * answered 503: true while the app, ready once, restarts. @default never
+   */
+  readonly canHold?: () => boolean;
+  /** How long a held request may wait (APP_HOLD_TIMEOUT_MS). @default 10000 */
+  readonly holdTimeoutMs?: number;
+  /** How many requests may be held at once (APP_HOLD_MAX_REQUESTS). @default 1000 */
+  readonly holdMaxRequests?: number;
 }
 
 export interface Proxy {
@@ -45,6 +56,13 @@ export interface Proxy {
   drained(timeoutMs: number): Promise<boolean>;
   /** The tunnels open now (for the idle timeout of stall-watch.ts). */
   tunnels(): Iterable<Socket>;
+  /** Resolves true once no request is under way at the app (held ones aside), false after `timeoutMs`. */
+  appIdle(timeoutMs: number): Promise<boolean>;
+  /** Sends the held requests on (the app answers again), or refuses them (it will not: a stop, a failure). */
+  resumeHeld(): void;
+  refuseHeld(): void;
+  /** Requests held, retried on the new app, and refused from the hold, since the start (the metrics). */
+  readonly holdCounts: { readonly held: number; readonly retried: number; readonly refused: number };
   /** Ends every upstream connection, idle or not, and every tunnel still open. */
   close(): void;
 }
@@ -132,6 +150,23 @@ interface ClientConnection {
 const kConnection = Symbol('client connection');
 type ClientSocket = Socket & { [kConnection]?: ClientConnection };
 
+// On the client's response: the request to the app that serves it now, and how often the app failed it already.
+const kUpstream = Symbol('request to the app');
+const kFailures = Symbol('failed sends');
+type ClientResponse = ServerResponse & { [kUpstream]?: UpstreamRequest; [kFailures]?: number };
+
+// After a retry failed too, the request waits this long for the supervisor to see the app exit (and then for the
+// new app); an app still running then dropped it on purpose, and it is sent a last time.
+const RETRY_GRACE_MS = 1_000;
+// Sends of one request that failed before the last one's failure is the client's 502.
+const MAX_FAILED_SENDS = 3;
+
+// Safe to send again when the app died under it, having answered nothing (RFC 9110, 9.2.2).
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+function mayRetry(req: IncomingMessage, hasBody: boolean): boolean {
+  return !hasBody && (IDEMPOTENT.has(req.method ?? '') || req.headers['idempotency-key'] !== undefined);
+}
+
 /** Answers an upgrade request on the raw socket (see gateErrorBody) and closes the connection. */
 export function rejectUpgrade(socket: Socket, statusCode: Parameters<typeof gateErrorBody>[0], message?: string): void {
   if (!socket.writable) return void socket.destroy();
@@ -160,6 +195,15 @@ export function createProxy(options: ProxyOptions): Proxy {
   const isTrustedProxy = trustedProxyCheck(options.trustProxy ?? false);
   const agent = new UpstreamAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', timeout: UPSTREAM_IDLE_TIMEOUT_MS });
   const tunnels = new Set<Socket>();
+  const holdCounts = { held: 0, retried: 0, refused: 0 };
+  const held = createHoldQueue({
+    timeoutMs: options.holdTimeoutMs ?? 10_000,
+    maxRequests: options.holdMaxRequests ?? 1_000,
+    onRefused: (reason) => {
+      holdCounts.refused++;
+      logger.warn({ event: 'hold_refused', reason }, reason === 'full' ? 'too many requests held; answering 503' : 'a held request waited too long; answering 503');
+    },
+  });
   let inFlight = 0;
   const drainWaiters = new Set<() => void>();
 
@@ -239,29 +283,83 @@ export function createProxy(options: ProxyOptions): Proxy {
     send(connection, req, res, authority);
   }
 
-  function send(connection: ClientConnection, req: IncomingMessage, res: ServerResponse, authority: string | undefined): void {
+  function send(connection: ClientConnection, req: IncomingMessage, res: ClientResponse, authority: string | undefined): void {
     connection.busy = true;
     const startedAt = onResponse ? performance.now() : 0;
-    const target = getTarget();
-    const request = target && upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
-    // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
-    if (target && request?.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
-    const upstream: UpstreamRequest | undefined =
-      target && request && !request.duplicateHost
-        ? http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent })
-        : undefined;
     res.once('close', () => {
       countOut(connection);
-      if (!res.writableFinished) upstream?.destroy();
+      held.forget(res);
+      if (!res.writableFinished) res[kUpstream]?.destroy();
       if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
       nextRequest(connection);
     });
-    if (!target) return options.sendUnavailable(req, res);
-    if (!upstream || !request) return sendGateError(req, res, 400, 'The request has more than one Host header.');
-    relay(req, res, upstream, request.hasBody);
+    dispatch(req, res, authority);
   }
 
-  function relay(req: IncomingMessage, res: ServerResponse, upstream: UpstreamRequest, hasBody: boolean): void {
+  // Holds a request that cannot go to the app now, when the app is on its way back; else answers 503. While it
+  // waits, its client's socket is not read: the body stays with TCP's back-pressure, not in the supervisor's memory.
+  function holdOrRefuse(req: IncomingMessage, res: ClientResponse, authority: string | undefined): void {
+    const resume = (): void => {
+      req.socket.resume();
+      dispatch(req, res, authority);
+    };
+    const refuse = (): void => {
+      req.socket.resume();
+      options.sendUnavailable(req, res);
+    };
+    if (options.canHold?.() && held.hold(res, { resume, refuse })) {
+      holdCounts.held++;
+      req.socket.pause();
+      return;
+    }
+    options.sendUnavailable(req, res);
+  }
+
+  // A request the app failed without an answer. Nobody listening on its port (it died, or is restarting): nothing
+  // reached it and the body is unread (it is read only once connected), so the request waits for the app as one
+  // arriving now would. The app dropping a request it had not answered: one that is safe to repeat goes again at
+  // once, and, should that fail too, waits for the app's restart (or, the app still running after
+  // RETRY_GRACE_MS, goes a last time). Returns false for the client's 502.
+  function retryOrHold(req: IncomingMessage, res: ClientResponse, authority: string | undefined, hasBody: boolean, error: Error): boolean {
+    const failures = (res[kFailures] = (res[kFailures] ?? 0) + 1);
+    const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    if (failures >= MAX_FAILED_SENDS || !(refused || mayRetry(req, hasBody))) return false;
+    const canHold = options.canHold?.() ?? false;
+    if (refused) {
+      if (canHold) holdOrRefuse(req, res, authority);
+      return canHold;
+    }
+    // The idle connections to an app that died are dead too: the next send must not take one of them.
+    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    holdCounts.retried++;
+    logger.info({ event: 'proxy_retry', method: req.method, url: req.url, reason: (error as NodeJS.ErrnoException).code ?? error.message }, 'the app dropped a request it had not answered; sending it again');
+    if (failures === 1) {
+      dispatch(req, res, authority);
+      return true;
+    }
+    if (!canHold) return false;
+    holdOrRefuse(req, res, authority);
+    setTimeout(() => {
+      if (getTarget()) held.resume(res);
+    }, RETRY_GRACE_MS).unref();
+    return true;
+  }
+
+  // Sends the request to the app as it is now (again, after a hold or a retry).
+  function dispatch(req: IncomingMessage, res: ClientResponse, authority: string | undefined): void {
+    if (res.destroyed) return;
+    const target = getTarget();
+    if (!target) return holdOrRefuse(req, res, authority);
+    const request = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
+    if (request.duplicateHost) return sendGateError(req, res, 400, 'The request has more than one Host header.');
+    // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
+    if (request.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
+    const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent });
+    res[kUpstream] = upstream;
+    relay(req, res, upstream, request.hasBody, authority);
+  }
+
+  function relay(req: IncomingMessage, res: ClientResponse, upstream: UpstreamRequest, hasBody: boolean, authority: string | undefined): void {
     upstream[kClientResponse] = res;
     upstream.on('information', relayInformation);
     // The response is relayed as the app sends it, whether or not the app read the request's body: an early
@@ -297,12 +395,17 @@ export function createProxy(options: ProxyOptions): Proxy {
         logger.warn({ event: 'app_response_timeout', method: req.method, url: req.url, afterMs: responseTimeoutMs }, `app sent no response in ${responseTimeoutMs} ms`);
         return sendGateError(req, res, 504);
       }
+      if (retryOrHold(req, res, authority, hasBody, error)) return;
       logger.warn({ event: 'proxy_error', method: req.method, url: req.url, err: error }, `app did not answer: ${error.message}`);
       sendGateError(req, res, 502);
     });
     req.once('error', () => upstream.destroy());
     if (hasBody) {
-      relayBody(req, upstream);
+      // The body is read only once the app's connection is open: refused, the request can still wait for the app whole.
+      upstream.once('socket', (socket: Socket) => {
+        if (socket.connecting) socket.once('connect', () => relayBody(req, upstream));
+        else relayBody(req, upstream);
+      });
       if (responseTimeoutMs > 0) upstream.on('finish', sentToApp);
     } else {
       upstream.end();
@@ -313,7 +416,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority?: string): void {
     socket.on('error', () => socket.destroy());
     const target = getTarget();
-    if (!target || options.isDraining()) return rejectUpgrade(socket, 503);
+    if (!target || options.isDraining()) return holdOrRejectUpgrade(req, socket, head, authority);
     const trusted = isTrustedProxy(socket.remoteAddress);
     const { headers, duplicateHost, missingHost } = upstreamRequestHeaders(req.rawHeaders, clientOf(req), true, trusted, authority);
     if (duplicateHost) return rejectUpgrade(socket, 400, 'The request has more than one Host header.');
@@ -359,9 +462,38 @@ export function createProxy(options: ProxyOptions): Proxy {
     upstream.end();
   }
 
+  function holdOrRejectUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority: string | undefined): void {
+    const resume = (): void => {
+      socket.removeListener('close', forget);
+      socket.resume();
+      handleUpgrade(req, socket, head, authority);
+    };
+    const forget = (): void => held.forget(socket);
+    if (!options.isDraining() && options.canHold?.() && held.hold(socket, { resume, refuse: () => rejectUpgrade(socket, 503) })) {
+      holdCounts.held++;
+      socket.pause();
+      socket.once('close', forget);
+      return;
+    }
+    rejectUpgrade(socket, 503);
+  }
+
   return {
     handleRequest,
     handleUpgrade,
+    appIdle: (timeoutMs) =>
+      pRetry(
+        () => {
+          if (Object.keys(agent.sockets).length > 0) throw new Error('requests under way at the app');
+        },
+        { retries: Number.POSITIVE_INFINITY, factor: 1, minTimeout: 50, maxRetryTime: timeoutMs },
+      ).then(
+        () => true,
+        () => false,
+      ),
+    resumeHeld: () => held.resumeAll(),
+    refuseHeld: () => held.refuseAll(),
+    holdCounts,
     get inFlight() {
       return inFlight;
     },

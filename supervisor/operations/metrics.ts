@@ -19,6 +19,8 @@ export interface MetricsOptions {
   readonly openWebSockets: () => number;
   /** The public port's client connections: open now, and closed (shed) or refused at HTTP_MAX_CONNECTIONS so far. */
   readonly clientConnections: () => { readonly open: number; readonly shed: number; readonly refused: number };
+  /** Requests held for the app's return, sent again after the app died under them, and refused from the hold. */
+  readonly holdCounts: () => { readonly held: number; readonly retried: number; readonly refused: number };
   readonly logger: Logger;
 }
 
@@ -96,6 +98,17 @@ async function createInstruments(options: MetricsOptions): Promise<Instruments> 
       this.reset();
       this.inc({ reason: 'idle' }, shed);
       this.inc({ reason: 'busy' }, refused);
+    },
+  });
+  new prom.Counter({
+    name: 'supervisor_held_requests_total',
+    help: 'Requests held while the app restarted (outcome="held"), sent again after it died under them ("retried"), or refused from the hold ("refused").',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      const counts = options.holdCounts();
+      this.reset();
+      for (const outcome of ['held', 'retried', 'refused'] as const) this.inc({ outcome }, counts[outcome]);
     },
   });
   const requests = new prom.Counter({

@@ -14,13 +14,8 @@ const scenario = useScenario('rel_crash');
 const RESTART_LIMIT = 3;
 const BACKOFF_MS = 100;
 
-// From the first failed request to the first success after it: how long users went without service.
-function outage(outcomes: readonly Outcome[]): { ms: number; failed: number } {
-  const firstFailure = outcomes.findIndex((outcome) => !succeeded(outcome));
-  const failedAt = outcomes[firstFailure]?.startedAt ?? Number.NaN;
-  const recovered = outcomes.find((outcome) => succeeded(outcome) && outcome.startedAt > failedAt);
-  return { ms: (recovered?.endedAt ?? Number.NaN) - failedAt, failed: outcomes.filter((outcome) => !succeeded(outcome)).length };
-}
+// The longest any request waited: requests held while the app restarted wait for it.
+const longestWaitMs = (outcomes: readonly Outcome[]): number => Math.max(...outcomes.map((outcome) => outcome.endedAt - outcome.startedAt));
 
 describe('the app crashing under load', () => {
   it('recovers from one crash, then gives up on a crash loop after APP_RESTART_LIMIT restarts with exit 1', async () => {
@@ -34,28 +29,23 @@ describe('the app crashing under load', () => {
     const load = startLoad({ port: sup.port, concurrency: 8, path: () => '/slow?ms=20' });
     await eventually(() => (load.outcomes.filter(succeeded).length >= 50 ? true : undefined), 20_000, 'steady load');
 
-    // One crash.
+    // One crash, by a POST: not sent again to the new app, as a GET under way would be.
     const crashAt = performance.now();
-    await fetch(`${sup.url}/crash`).catch(() => {});
+    expect((await fetch(`${sup.url}/crash`, { method: 'POST' })).status).toBe(502);
     await sup.waitForLog((entry) => entry.event === 'app_ready' && logged(sup, 'app_restart').length === 1);
     const served = await eventually(() => {
       const after = load.outcomes.filter((outcome) => outcome.startedAt > crashAt);
       return after.filter(succeeded).length >= 50 ? after : undefined;
     }, 20_000, 'steady load after the restart');
-    const once = outage(served);
-    recordFigure('app crashes once under load', 'crash_time_without_service', once.ms, 'ms');
-    recordFigure('app crashes once under load', 'crash_failed_requests', once.failed, 'requests');
-    expect(once.failed).toBeGreaterThan(0); // the crash was seen by clients, so the recovery below means something
-    // Every client got an answer: 502 for the requests the app dropped, 503 with Retry-After while it restarted.
-    const failures = served.filter((outcome) => !succeeded(outcome));
-    expect(failures.filter((outcome) => outcome.error !== undefined || outcome.timedOut)).toEqual([]);
-    expect(failures.filter((outcome) => !(outcome.status === 502 || (outcome.status === 503 && outcome.retryAfter === '5')))).toEqual([]);
+    recordFigure('app crashes once under load', 'crash_longest_wait', longestWaitMs(served), 'ms');
+    // Every request got the app's answer: those under way were sent again, those that came meanwhile waited.
+    expect(served.filter((outcome) => !succeeded(outcome))).toEqual([]);
     expect(logged(sup, 'app_restart')).toHaveLength(1);
 
     // Now every start of the app crashes.
     await writeFile(marker, '');
     const loopAt = performance.now();
-    await fetch(`${sup.url}/crash`).catch(() => {});
+    await fetch(`${sup.url}/crash`, { method: 'POST' }).catch(() => {});
     const exit = await exitWithin(sup, 30_000);
     recordFigure('app crashes in a loop under load', 'crash_loop_to_exit', performance.now() - loopAt, 'ms');
     const outcomes = await load.stop();
@@ -70,7 +60,7 @@ describe('the app crashing under load', () => {
     // No app process outlives the supervisor.
     const pids = logged(sup, 'app_exit').map((entry) => Number(entry.childPid));
     await eventually(() => (pids.every((pid) => !isAlive(pid)) ? true : undefined), 10_000, 'every app process to be gone');
-    // Clients never hung: answered 502/503 while it flapped, refused once it was gone.
+    // Clients never hung: held or answered 502/503 while it flapped, refused once it was gone.
     const inLoop = outcomes.filter((outcome) => outcome.startedAt > loopAt);
     expect(inLoop.filter((outcome) => outcome.timedOut)).toEqual([]);
     expect(inLoop.filter((outcome) => !succeeded(outcome) && outcome.status === undefined && outcome.error !== 'ECONNREFUSED' && outcome.error !== 'ECONNRESET')).toEqual([]);
