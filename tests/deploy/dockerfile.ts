@@ -72,3 +72,15 @@ export function envPairs(args: string): Record<string, string> {
   for (const [, key, quoted, bare] of args.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) pairs[key as string] = quoted ?? bare ?? '';
   return pairs;
 }
+
+/** The environment the image sets for its command (the final stage's ENV instructions). */
+export function imageEnvironment(text: string = readDockerfileText()): Record<string, string> {
+  const final = parseStages(parseInstructions(text)).at(-1);
+  const env: Record<string, string> = {};
+  for (const instruction of final?.instructions ?? []) if (instruction.keyword === 'ENV') Object.assign(env, envPairs(instruction.args));
+  return env;
+}
+
+// The most the supervisor takes from SIGTERM to its exit: the drain, the app's stop, then 1 s for the app's SIGKILL
+// and 2 s to close its ports (README "Shutdown"; render.yaml's maxShutdownDelaySeconds has the same sum).
+export const SHUTDOWN_MARGIN_MS = 3_000;
