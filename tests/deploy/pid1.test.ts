@@ -19,6 +19,7 @@ interface ProcessInfo {
   readonly ppid: number;
   readonly state: string;
   readonly command: string;
+  readonly args: readonly string[];
 }
 
 const unshare = findSystemTool(
@@ -96,7 +97,9 @@ describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its 
   it.runIf(tini)("behind the image's ENTRYPOINT (tini): orphans are reaped, no zombie remains, SIGTERM drains and exits 0", async () => {
     const sup = await startAsPid1([...imageEntrypoint(tini as string)]);
     const initial = await processes(sup);
-    expect(initial.find((entry) => entry.pid === 1)?.command).toBe('tini');
+    const [init, supervisor] = [1, 2].map((pid) => initial.find((entry) => entry.pid === pid));
+    expect(init?.args[0]).toBe(tini);
+    expect(supervisor).toMatchObject({ ppid: 1, args: [process.execPath, expect.stringMatching(/supervisor\/dist\/cli\.js$/)] });
     await leaveOrphans(sup);
     // The app left 3 orphans at start and 3 now; each has exited by the time this passes.
     const settled = await eventually(
@@ -113,7 +116,7 @@ describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its 
 
   it('alone, as `docker run` without --init would run it: SIGTERM drains and exits 0, but exited orphans stay zombies', async () => {
     const sup = await startAsPid1([]);
-    expect((await processes(sup)).find((entry) => entry.pid === 1)?.command).toBe('MainThread');
+    expect((await processes(sup)).find((entry) => entry.pid === 1)?.args).toEqual([process.execPath, expect.stringMatching(/supervisor\/dist\/cli\.js$/)]);
     await leaveOrphans(sup);
     // Node reaps only the children it started itself; the adopted ones stay zombies until PID 1 exits.
     const zombies = await eventually(
