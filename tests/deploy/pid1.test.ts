@@ -3,7 +3,9 @@
 // With the image's ENTRYPOINT (tini) in front, no zombie remains; the supervisor alone as PID 1 leaves them, which
 // is why the image has tini (docs/platforms/docker.md).
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findSystemTool } from '../helpers/system-tool.js';
@@ -72,19 +74,29 @@ async function startAsPid1(init: readonly string[]): Promise<SupervisorProcess> 
 
 // Orphans that outlive their shell long enough to be seen adopted by PID 1, then exit.
 async function leaveOrphans(sup: SupervisorProcess): Promise<void> {
-  const response = await fetch(`${sup.url}/orphans?count=3&seconds=2`, { method: 'POST' });
+  const response = await fetch(`${sup.url}/orphans?count=3&seconds=3`, { method: 'POST' });
   expect(response.status).toBe(200);
   // Each is a fork of the shell until it has run `sleep`: wait for the three, running, adopted by PID 1.
   await eventually(
     async () => ((await processes(sup)).filter((entry) => entry.command === 'sleep' && entry.state !== 'Z' && entry.ppid === 1).length === 3 ? true : undefined),
-    1_500,
+    2_500,
     'three running orphans adopted by PID 1',
   );
 }
 
 // SIGTERM from outside while a request is in flight: the request completes, then the namespace exits 0.
 async function stopWithRequestInFlight(sup: SupervisorProcess): Promise<void> {
-  const inFlight = fetch(`${sup.url}/slow?ms=1500`).then(async (response) => ({ status: response.status, body: await response.text() }));
+  const request = http.get(`${sup.url}/slow?ms=1500`);
+  const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request.on('response', (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+  // The request is on an accepted connection before the signal: the drain must let it finish.
+  await once(request, 'finish');
   await new Promise((resolve) => setTimeout(resolve, 300));
   process.kill(namespaceInit(sup), 'SIGTERM');
   expect(await inFlight).toEqual({ status: 200, body: 'slept' });
