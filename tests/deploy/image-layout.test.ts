@@ -90,6 +90,8 @@ describe("the image's final stage, laid out without Docker", () => {
       expect(await page.text()).toMatch(/<html/i);
       expect((await fetch(`${url}/api/messages`)).status).toBe(200);
       expect(await db!.scalar("SELECT count(*)::int FROM information_schema.tables WHERE table_name = 'kanban_tasks'")).toBe(1);
+      // The migrations were linted at start with the image's squawk (no install script needed, none run).
+      expect(lines.join('\n')).not.toMatch(/SUP_ERR_LINT_UNAVAILABLE|SUP_ERR_UNEXPECTED/);
       process.kill(child.pid as number, 'SIGTERM');
       expect(await exited).toEqual({ code: 0, signal: null });
       // JSON logs (NODE_ENV=production from the image): the log says so.
