@@ -1,4 +1,5 @@
-# The board app run by health-gate, as an image: copy it for your own app and change the three marked lines.
+# The board app run by health-gate, as an image. For your own app, change the COPY lines under "Your app" and the
+# APP_COMMAND and REQUIRED_TABLES defaults in ENV.
 # Build and run (docs/platforms/docker.md):
 #   docker build -t board .
 #   docker run --rm -p 10000:10000 -e DATABASE_URL=postgres://user:password@host:5432/db board
