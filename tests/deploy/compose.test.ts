@@ -40,7 +40,8 @@ describe('compose.yaml', () => {
   it("is valid against the Compose Specification's schema, with no unknown key", () => {
     expect(validate(compose), JSON.stringify(validate.errors)).toBe(true);
     expect(unknownKeys(schema, compose)).toEqual([]);
-    expect(unknownKeys(schema, { ...compose, services: { ...compose.services, app: { ...app, stop_grace_periods: '30s' } } })).toEqual(['/services/app/stop_grace_periods']);
+    const misspelt = { ...compose, services: { ...compose.services, app: { ...app, stop_grace_periods: '30s', build: { context: '.', dockrfile: 'Dockerfile' } } } };
+    expect(unknownKeys(schema, misspelt).sort()).toEqual(['/services/app/build/dockrfile', '/services/app/stop_grace_periods']);
   });
 
   const hasPlugin = composePlugin();

@@ -33,12 +33,16 @@ interface Shape {
   readonly extra: unknown[];
   readonly branches: unknown[][];
   readonly items: unknown[];
+  /** Each `type` met on the way: a value must be of one of each. */
+  readonly types: string[][];
 }
 
 // The schema and its allOf members, folded into one description of an object's keys and an array's items.
-function shapeOf(root: SchemaObject, schema: unknown, shape: Shape = { properties: new Map(), patterns: [], extra: [], branches: [], items: [] }): Shape {
+function shapeOf(root: SchemaObject, schema: unknown, shape: Shape = { properties: new Map(), patterns: [], extra: [], branches: [], items: [], types: [] }): Shape {
   const resolved = resolve(root, schema);
   if (typeof resolved === 'boolean') return shape;
+  if (typeof resolved.type === 'string') shape.types.push([resolved.type]);
+  else if (Array.isArray(resolved.type)) shape.types.push(resolved.type as string[]);
   if (isObject(resolved.properties)) {
     for (const [key, value] of Object.entries(resolved.properties)) shape.properties.set(key, [...(shape.properties.get(key) ?? []), value]);
   }
@@ -55,10 +59,25 @@ function shapeOf(root: SchemaObject, schema: unknown, shape: Shape = { propertie
   return shape;
 }
 
+function typeMatches(type: string, value: unknown): boolean {
+  if (type === 'integer') return Number.isInteger(value);
+  if (type === 'null') return value === null;
+  if (type === 'array') return Array.isArray(value);
+  if (type === 'object') return isObject(value);
+  return typeof value === type;
+}
+
 function merge(a: Shape, b: Shape): Shape {
   const properties = new Map(a.properties);
   for (const [key, value] of b.properties) properties.set(key, [...(properties.get(key) ?? []), ...value]);
-  return { properties, patterns: [...a.patterns, ...b.patterns], extra: [...a.extra, ...b.extra], branches: [...a.branches, ...b.branches], items: [...a.items, ...b.items] };
+  return {
+    properties,
+    patterns: [...a.patterns, ...b.patterns],
+    extra: [...a.extra, ...b.extra],
+    branches: [...a.branches, ...b.branches],
+    items: [...a.items, ...b.items],
+    types: [...a.types, ...b.types],
+  };
 }
 
 // Each way through the anyOf/oneOf groups, as one shape (at most 64 of them).
@@ -93,8 +112,10 @@ function walk(root: SchemaObject, schemas: readonly unknown[], data: unknown, at
     const results = schemas.map((schema) => walk(root, [schema], data, at));
     return results.reduce((common, result) => common.filter((path) => result.includes(path)));
   }
-  // anyOf/oneOf: the way through that leaves the fewest keys unknown is the one meant.
-  return variants(root, shapeOf(root, schemas[0]))
+  // anyOf/oneOf: among the ways through whose types admit the value, the one that leaves the fewest keys unknown.
+  const all = variants(root, shapeOf(root, schemas[0]));
+  const admitting = all.filter((shape) => shape.types.every((types) => types.some((type) => typeMatches(type, data))));
+  return (admitting.length > 0 ? admitting : all)
     .map((shape) => walkShape(root, shape, data, at))
     .reduce((fewest, result) => (result.length < fewest.length ? result : fewest));
 }
