@@ -18,8 +18,9 @@ RUN npm run build
 
 FROM node:24.21.0-trixie-slim
 # tini is PID 1: it reaps orphaned processes that the app leaves behind (Node, as PID 1, would leave them as
-# zombies) and passes SIGTERM on to the supervisor. The Debian release is fixed by the base tag; a pinned
-# package version would break the build as soon as a security update replaces it in the archive.
+# zombies) and passes SIGTERM on to the supervisor; -s makes it reap them also where it is not PID 1 (under
+# `docker run --init`, or in a pod that shares its process namespace). The Debian release is fixed by the base
+# tag; a pinned package version would break the build as soon as a security update replaces it in the archive.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
@@ -53,5 +54,5 @@ STOPSIGNAL SIGTERM
 # Docker alone only marks the container unhealthy and never restarts it; and without curl in the image each check
 # would start a Node process (~40 MB) inside the container's memory limit. The supervisor exits 1 when it fails,
 # so `--restart on-failure` covers what a liveness check on /health/live would catch. See docs/platforms/docker.md.
-ENTRYPOINT ["tini", "--"]
+ENTRYPOINT ["tini", "-s", "--"]
 CMD ["node", "supervisor/bin/health-gate.js"]

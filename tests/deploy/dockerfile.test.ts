@@ -62,7 +62,8 @@ describe('Dockerfile', () => {
     const users = finalOf('USER');
     expect(users.at(-1)?.args).toMatch(/^(node|[1-9]\d*)$/);
     const entrypoint = execForm(finalOf('ENTRYPOINT').at(-1)?.args ?? '');
-    expect(entrypoint).toEqual(['tini', '--']);
+    // -s: a child subreaper where it is not PID 1 (docker run --init), so that it still reaps the orphans.
+    expect(entrypoint).toEqual(['tini', '-s', '--']);
     expect(finalOf('STOPSIGNAL').at(-1)?.args).toBe('SIGTERM');
     // tini is installed in the final stage, where it runs.
     expect(finalOf('RUN').some((run) => /apt-get install [^&]*\btini\b/.test(run.args))).toBe(true);

@@ -59,7 +59,7 @@ export function parseStages(instructions: readonly Instruction[]): Stage[] {
   return stages;
 }
 
-/** An exec-form argument list (`["tini", "--"]`); undefined for the shell form. */
+/** An exec-form argument list (`["tini", "-s", "--"]`); undefined for the shell form. */
 export function execForm(args: string): string[] | undefined {
   if (!args.trim().startsWith('[')) return undefined;
   const parsed: unknown = JSON.parse(args);

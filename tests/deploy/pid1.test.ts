@@ -14,6 +14,7 @@ import { eventually, type SupervisorProcess } from '../helpers/supervisor-proces
 import { execForm, parseInstructions, parseStages, readDockerfileText } from './dockerfile.js';
 
 const ORPHAN_APP = fileURLToPath(new URL('../fixtures/app-leaves-orphans.mjs', import.meta.url));
+const OTHER_INIT = fileURLToPath(new URL('../fixtures/init-that-does-not-reap.mjs', import.meta.url));
 const NAMESPACE = ['--pid', '--fork', '--mount-proc', '--kill-child'];
 
 interface ProcessInfo {
@@ -114,6 +115,32 @@ describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its 
     expect(supervisor).toMatchObject({ ppid: 1, args: [process.execPath, expect.stringMatching(/supervisor\/dist\/cli\.js$/)] });
     await leaveOrphans(sup);
     // The app left 3 orphans at start and 3 now; each has exited by the time this passes.
+    const settled = await eventually(
+      async () => {
+        const list = await processes(sup);
+        return list.some((entry) => entry.command === 'sleep' || entry.command === 'sh') ? undefined : list;
+      },
+      10_000,
+      'the orphans to exit',
+    );
+    expect(settled.filter((entry) => entry.state === 'Z')).toEqual([]);
+    await stopWithRequestInFlight(sup);
+  });
+
+  it.runIf(tini)("behind the image's ENTRYPOINT under another PID 1 that reaps nothing (docker run --init): tini, a subreaper, reaps them", async () => {
+    const sup = await startAsPid1([process.execPath, OTHER_INIT, ...imageEntrypoint(tini as string)]);
+    const initial = await processes(sup);
+    expect(initial.find((entry) => entry.pid === 1)?.args[1]).toBe(OTHER_INIT);
+    const tiniPid = initial.find((entry) => entry.ppid === 1 && entry.args[0] === tini)?.pid;
+    expect(tiniPid).toBeDefined();
+    // The orphans are handed to tini, the nearest subreaper, not to PID 1.
+    const response = await fetch(`${sup.url}/orphans?count=3&seconds=3`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    await eventually(
+      async () => ((await processes(sup)).filter((entry) => entry.command === 'sleep' && entry.state !== 'Z' && entry.ppid === tiniPid).length === 3 ? true : undefined),
+      2_500,
+      'three running orphans adopted by tini',
+    );
     const settled = await eventually(
       async () => {
         const list = await processes(sup);
