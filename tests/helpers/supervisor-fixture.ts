@@ -6,8 +6,8 @@ import { startSupervisor, type SupervisorProcess } from './supervisor-process.js
 export interface SupervisorFixture {
   /** The file's database, migrated to the latest schema. */
   readonly db: () => TestDatabase;
-  /** Starts a supervisor on that database; it is killed after the test if it still runs. */
-  start(env?: Record<string, string>, via?: 'node' | 'npm'): Promise<SupervisorProcess>;
+  /** Starts a supervisor on that database (behind `prefix`, if given); it is killed after the test if it still runs. */
+  start(env?: Record<string, string>, via?: 'node' | 'npm', prefix?: readonly string[]): Promise<SupervisorProcess>;
 }
 
 /** One migrated database for a test file, and cleanup of every supervisor a test starts. */
@@ -30,8 +30,8 @@ export function useSupervisorFixture(prefix: string): SupervisorFixture {
   };
   return {
     db: current,
-    async start(env = {}, via = 'node') {
-      const sup = await startSupervisor({ via, env: { DATABASE_URL: current().url, ...env } });
+    async start(env = {}, via = 'node', prefix = undefined) {
+      const sup = await startSupervisor({ via, env: { DATABASE_URL: current().url, ...env }, ...(prefix ? { prefix } : {}) });
       running.push(sup);
       return sup;
     },

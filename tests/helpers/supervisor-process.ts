@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   readonly via?: 'node' | 'npm';
   /** Runs the compiled CLI with this limit on open files (`ulimit -n`, through sh). */
   readonly descriptorLimit?: number;
+  /** Runs the compiled CLI behind this command, as its arguments: `['unshare', '--pid', '--fork', '--']`. */
+  readonly prefix?: readonly string[];
 }
 
 export interface ExitStatus {
@@ -75,7 +77,9 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
       ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       : options.descriptorLimit !== undefined
         ? spawn('sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-        : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        : options.prefix && options.prefix.length > 0
+          ? spawn(options.prefix[0] as string, [...options.prefix.slice(1), process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+          : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => lines.push(line));
