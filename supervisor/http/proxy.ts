@@ -25,8 +25,8 @@ export interface ProxyOptions {
   readonly onResponse?: (statusCode: number, startedAt: number) => void;
   /**
    * Time from a request being sent to the app (its body included) until the app's response headers arrive; past
-   * it the request to the app is aborted and the client gets 504. Responses under way and tunnels are not timed.
-   * 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
+   * it the request to the app is aborted and the client gets 504; the same for an upgrade's handshake. Responses
+   * under way and open tunnels are not timed. 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
    */
   readonly responseTimeoutMs?: number;
   /** Whose forwarding headers (X-Forwarded-For and the like) are kept (TRUST_PROXY). @default false */
@@ -414,7 +414,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority?: string): void {
-    socket.on('error', () => socket.destroy());
+    if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
     const target = getTarget();
     if (!target || options.isDraining()) return holdOrRejectUpgrade(req, socket, head, authority);
     const trusted = isTrustedProxy(socket.remoteAddress);

@@ -75,8 +75,10 @@ describe('the status page in a browser', () => {
         APP_COMMAND: undefined,
         MIGRATIONS_DIR: await gatedMigrations(),
         MIGRATION_LOCK_TIMEOUT_MS: '0',
-        // Long enough to look at the page while the app restarts (second test).
+        // Long enough to look at the page while the app restarts (second test): a request waits for the app for
+        // 1 s (APP_HOLD_TIMEOUT_MS), then gets the page.
         APP_RESTART_BACKOFF_MS: '8000',
+        APP_HOLD_TIMEOUT_MS: '1000',
       },
     });
     cleanups.push(() => sup.kill());
