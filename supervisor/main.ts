@@ -98,7 +98,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     phases,
     server: server.server,
     proxy,
-    stopApp: async () => app?.childApp.stop(),
+    stopApp: async () => app?.stop(),
     databaseReleased: () => databaseWork,
     closeResources: async () => void (await Promise.all([server.close(), metrics?.close()])),
     drainTimeoutMs: config.drainTimeoutMs,
@@ -108,7 +108,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     exit: exitAfterDatabase,
   });
   handleStopCauses(teardown.stop, () => {
-    if (app) void app.reload(() => proxy.appIdle(config.drainTimeoutMs)).catch(fail);
+    if (app) void app.reload((oldPort) => proxy.portIdle(oldPort, config.drainTimeoutMs)).catch(fail);
     else logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
   });
 

@@ -22,32 +22,50 @@ export interface AppSupervisionOptions {
 }
 
 export interface AppSupervision {
+  /** The app that takes traffic (a new one once a reload has switched to it). */
   readonly childApp: ChildApp;
   /** True from an exit, a restart or a reload until the new app answers: the app is on its way back. */
   readonly restarting: boolean;
   /** Resolves once the app answers its health check; rejects when it cannot be started. */
   start(): Promise<void>;
   /**
-   * Stops the running app and starts it again (SIGHUP), not counted as a crash: out of rotation meanwhile (requests
-   * wait for it, see hold-queue.ts), and stopped only once `settled` resolves (the requests it has are answered).
+   * Replaces the running app without dropping a request (SIGHUP): a new one starts on a port of its own beside it,
+   * takes new requests once it answers its health path, and the old one is stopped once `drained(oldPort)` resolves
+   * (its requests are answered). A new one that does not get ready is stopped and the old one keeps serving, with a
+   * warning in the app check. Not counted as a crash.
    */
-  reload(settled: () => Promise<unknown>): Promise<void>;
+  reload(drained: (oldPort: number) => Promise<unknown>): Promise<void>;
+  /** Stops every app it runs (the one taking traffic, and one being replaced or started by a reload). */
+  stop(): Promise<void>;
 }
 
 export function createAppSupervision(options: AppSupervisionOptions): AppSupervision {
   const { config, phases, signal } = options;
   const logger = options.logging.logger.child({ module: 'app-supervision' });
-  const childApp = createChildApp({
-    command: config.appCommand,
-    healthPath: config.appHealthPath,
-    startTimeoutMs: config.appStartTimeoutMs,
-    stopTimeoutMs: config.appStopTimeoutMs,
-    // The metrics token is the supervisor's secret, not the app's.
-    env: { DATABASE_URL: config.databaseUrl, METRICS_TOKEN: undefined },
-    signal,
-    logging: options.logging,
-    logger: options.logging.logger.child({ module: 'child-app' }),
-  });
+  const apps = new Set<ChildApp>();
+  function newChildApp(): ChildApp {
+    const app = createChildApp({
+      command: config.appCommand,
+      healthPath: config.appHealthPath,
+      startTimeoutMs: config.appStartTimeoutMs,
+      stopTimeoutMs: config.appStopTimeoutMs,
+      // The metrics token is the supervisor's secret, not the app's.
+      env: { DATABASE_URL: config.databaseUrl, METRICS_TOKEN: undefined },
+      signal,
+      logging: options.logging,
+      logger: options.logging.logger.child({ module: 'child-app' }),
+    });
+    apps.add(app);
+    // Only the app that takes traffic is recovered: one being replaced is on its way out.
+    app.onUnexpectedExit((exit) => {
+      if (app !== childApp) return;
+      health.stop();
+      if (phases.isTerminal()) return;
+      recover(`the app ${describeExit(exit)}`, true);
+    });
+    return app;
+  }
+  let childApp: ChildApp = newChildApp();
   const restartPolicy = createRestartPolicy({
     limit: config.appRestartLimit,
     windowMs: config.appRestartWindowMs,
@@ -131,35 +149,48 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
   });
   signal.addEventListener('abort', () => health.stop(), { once: true });
 
-  childApp.onUnexpectedExit((exit) => {
-    health.stop();
-    if (phases.isTerminal()) return;
-    recover(`the app ${describeExit(exit)}`, true);
-  });
-
-  async function reload(settled: () => Promise<unknown>): Promise<void> {
+  async function reload(drained: (oldPort: number) => Promise<unknown>): Promise<void> {
     if (phases.phase !== 'ready' || signal.aborted) {
       logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
       return;
     }
-    logger.info({ event: 'app_reload', childPid: childApp.pid }, 'reloading the app: stopping it and starting it again');
-    health.stop();
-    restarting = true;
-    phases.transition('restarting_app', 'reloading the app');
-    await settled();
-    await childApp.stop();
-    if (signal.aborted) return;
-    await start();
-    restarting = false;
-    if (!signal.aborted) phases.transition('ready');
+    const previous = childApp;
+    logger.info({ event: 'app_reload', childPid: previous.pid }, 'reloading the app: starting a new one beside the running one');
+    const next = newChildApp();
+    try {
+      await next.start();
+    } catch (error) {
+      await next.stop();
+      apps.delete(next);
+      if (signal.aborted) return;
+      logger.warn({ event: 'app_reload_failed', err: error }, `the new app did not get ready; the running one keeps serving: ${(error as Error).message}`);
+      phases.setCheck('app', { status: 'warn', output: `pid ${previous.pid ?? '?'}; reload failed: ${(error as Error).message}` });
+      return;
+    }
+    if (signal.aborted || phases.phase !== 'ready') {
+      await next.stop();
+      apps.delete(next);
+      return;
+    }
+    // New requests go to the new app from here on (the proxy asks childApp for its port).
+    childApp = next;
+    phases.setCheck('app', { status: 'pass', output: `pid ${next.pid ?? '?'}` });
+    if (next.port !== undefined) health.watch(next.port);
+    if (previous.port !== undefined) await drained(previous.port);
+    await previous.stop();
+    apps.delete(previous);
+    logger.info({ event: 'app_reloaded', childPid: next.pid, previousPid: previous.pid }, 'the new app took over; the previous one is stopped');
   }
 
   return {
-    childApp,
+    get childApp() {
+      return childApp;
+    },
     get restarting() {
       return restarting;
     },
     start,
     reload,
+    stop: async () => void (await Promise.all([...apps].map((app) => app.stop()))),
   };
 }

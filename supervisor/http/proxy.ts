@@ -56,8 +56,8 @@ export interface Proxy {
   drained(timeoutMs: number): Promise<boolean>;
   /** The tunnels open now (for the idle timeout of stall-watch.ts). */
   tunnels(): Iterable<Socket>;
-  /** Resolves true once no request is under way at the app (held ones aside), false after `timeoutMs`. */
-  appIdle(timeoutMs: number): Promise<boolean>;
+  /** Resolves true once no request is under way at the app on `port`, false after `timeoutMs`. */
+  portIdle(port: number, timeoutMs: number): Promise<boolean>;
   /** Sends the held requests on (the app answers again), or refuses them (it will not: a stop, a failure). */
   resumeHeld(): void;
   refuseHeld(): void;
@@ -481,10 +481,10 @@ export function createProxy(options: ProxyOptions): Proxy {
   return {
     handleRequest,
     handleUpgrade,
-    appIdle: (timeoutMs) =>
+    portIdle: (port, timeoutMs) =>
       pRetry(
         () => {
-          if (Object.keys(agent.sockets).length > 0) throw new Error('requests under way at the app');
+          if ((agent.sockets[agent.getName({ host: '127.0.0.1', port })]?.length ?? 0) > 0) throw new Error('requests under way at the app');
         },
         { retries: Number.POSITIVE_INFINITY, factor: 1, minTimeout: 50, maxRetryTime: timeoutMs },
       ).then(

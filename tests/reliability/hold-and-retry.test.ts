@@ -2,7 +2,7 @@
 // every request answered by an app (held while it was away, or sent again when it died under them), a POST under
 // way at the crash gets 502 and is never sent twice, a POST that arrives meanwhile is held and answered once, and
 // the hold is bounded: past its count or its time, 503 with Retry-After, and held bodies are not buffered.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -69,8 +69,25 @@ describe('SIGHUP under load', () => {
     expect(isAlive(oldPid as number)).toBe(false);
     expect(logged(sup, 'app_reload')).toHaveLength(1);
     expect(logged(sup, 'app_restart')).toHaveLength(0);
+    // The new app started beside the old one, which served until the switch: the phase never left ready.
+    expect(logged(sup, 'phase').filter((entry) => entry.to === 'restarting_app')).toEqual([]);
     recordFigure('SIGHUP under load', 'reload_longest_wait', longestMs(outcomes), 'ms');
   }, 90_000);
+
+  it('keeps the running app serving when the new one does not get ready, with a warning in /health', async () => {
+    const marker = path.join(await scenario.tempDir(), 'crash-from-now-on');
+    const sup = await fixture.start({ FIXTURE_CRASH_MARKER: marker });
+    await sup.waitForPhase('ready');
+    const [runningPid] = appPids(sup);
+    writeFileSync(marker, '');
+    sup.process.kill('SIGHUP');
+    await sup.waitForLog((entry) => entry.event === 'app_reload_failed');
+    expect(isAlive(runningPid as number)).toBe(true);
+    expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+    const health = await fetch(`${sup.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'warn', phase: 'ready', checks: { app: [{ status: 'warn' }] } });
+  }, 60_000);
 });
 
 /** A POST whose body comes in two parts: the first now, the rest when `finish` is called. */
