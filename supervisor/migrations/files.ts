@@ -6,9 +6,24 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
+import { isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
+import { readPrismaMigrations } from './formats/prisma.js';
+import { readDrizzleMigrations } from './formats/drizzle.js';
 
-/** What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), or sequelize-cli migrations. */
-export type MigrationKind = 'sql' | ScriptKind;
+/** Plain SQL migrations of another tool, kept in its own history: Prisma's folders, drizzle-kit's journal. */
+export type ToolSqlKind = 'prisma' | 'drizzle';
+
+/**
+ * What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), the migrations of sequelize-cli,
+ * knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit.
+ */
+export type MigrationKind = 'sql' | ScriptKind | ToolSqlKind;
+
+/** Where another tool keeps its history, when its configuration moves it (knex `tableName`, drizzle `migrations.schema`…). */
+export interface HistoryLocation {
+  readonly table?: string;
+  readonly schema?: string;
+}
 
 interface MigrationBase {
   /** What keys the history: the file name without extension (`schema_migrations`), or with it (`SequelizeMeta`, as sequelize-cli keeps it). */
@@ -35,10 +50,28 @@ export interface SqlMigration extends MigrationBase {
 /** A JS/TS migration, loaded only when it runs. */
 export interface ScriptMigration extends MigrationBase {
   readonly kind: ScriptKind;
+  /** knex and node-pg-migrate: where the tool keeps its history. */
+  readonly history?: HistoryLocation;
+}
+
+/** One migration of Prisma (`<ts>_<name>/migration.sql`) or drizzle-kit (`<tag>.sql` in its journal), run as one script. */
+export interface ToolSqlMigration extends MigrationBase {
+  readonly kind: ToolSqlKind;
+  readonly sql: string;
+  /** drizzle-kit: the journal's `when`, which drizzle's history records as `created_at`. */
+  readonly when?: number;
+  /** Checksums the tool also accepts for this file (Prisma: of the file as it is, CRLF and all). */
+  readonly alsoAccepted?: readonly string[];
+  readonly history?: HistoryLocation;
 }
 
 /** One migration file of any kind; one folder holds one kind. */
-export type MigrationFile = SqlMigration | ScriptMigration;
+export type MigrationFile = SqlMigration | ScriptMigration | ToolSqlMigration;
+
+/** Whether the migration is code (loaded when it runs) rather than SQL. */
+export function isScriptMigration(file: MigrationFile): file is ScriptMigration {
+  return file.kind !== 'sql' && file.kind !== 'prisma' && file.kind !== 'drizzle';
+}
 
 /**
  * `<number>_<name>.sql` or `<number>-<name>.sql` (`0001_create_messages.sql`, `20240101120000-create-messages.sql`): files run in
@@ -172,11 +205,14 @@ export interface ReadMigrationsOptions {
  * Refuses a folder that mixes kinds, a badly named migration file, and a folder with nothing to run (naming what it holds).
  */
 export async function readMigrationFiles(dir: string, options: ReadMigrationsOptions = {}): Promise<MigrationFile[]> {
+  const projectDir = options.projectDir ?? process.cwd();
+  if (isPrismaFolder(dir)) return readPrismaMigrations(dir);
+  if (isDrizzleFolder(dir)) return readDrizzleMigrations(dir, projectDir);
   let entries: string[];
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
-    throw unreadable(dir, error, options.projectDir ?? process.cwd());
+    throw unreadable(dir, error, projectDir);
   }
   const sqlFiles = entries.filter((entry) => entry.endsWith('.sql'));
   const scriptFiles = entries.filter((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'));
@@ -190,7 +226,7 @@ export async function readMigrationFiles(dir: string, options: ReadMigrationsOpt
   let migrations: MigrationFile[];
   if (scriptFiles.length > 0) {
     const sources = await Promise.all(scriptFiles.map(async (fileName) => ({ fileName, path: path.join(dir, fileName), source: await readFile(path.join(dir, fileName), 'utf8') })));
-    migrations = await classifyScripts(dir, sources, options.projectDir ?? process.cwd());
+    migrations = await classifyScripts(dir, sources, projectDir);
   } else {
     migrations = await Promise.all(
       sqlFiles.map(async (fileName) => {

@@ -1,0 +1,51 @@
+// A copy of one of the fixture projects of another migration tool (tests/fixtures/<tool>-project), in a folder of its
+// own that resolves packages from the repository's node_modules (the project's "own copy" of knex, node-pg-migrate,
+// drizzle-orm), and the supervisor's migrator run in it as the start runs it: the folder found from the project's files.
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadMigrationsDir } from '../../supervisor/core/config.js';
+import { connectionOptions } from '../../supervisor/database/connection.js';
+import { readMigrationFiles } from '../../supervisor/migrations/files.js';
+import { migrateToLatest } from '../../supervisor/migrations/runner.js';
+import { openOwnConnection } from './database.js';
+import { PROJECT_ROOT } from './supervisor-process.js';
+
+export interface ToolProject {
+  readonly dir: string;
+  /** The migrations folder the supervisor finds in it without MIGRATIONS_DIR. */
+  readonly migrationsDir: string;
+  remove(): Promise<void>;
+}
+
+/** Copies tests/fixtures/<name> to a temporary folder whose node_modules is the repository's. */
+export async function copyToolProject(name: string): Promise<ToolProject> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${name}-`));
+  await cp(path.join(PROJECT_ROOT, 'tests/fixtures', name), dir, { recursive: true });
+  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return { dir, migrationsDir: loadMigrationsDir({}, dir), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the supervisor's migrator on the project as its start does; resolves with the names applied and the log entries. */
+export async function migrateToolProject(databaseUrl: string, project: ToolProject): Promise<{ applied: string[]; log: Record<string, unknown>[] }> {
+  const log: Record<string, unknown>[] = [];
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const files = await readMigrationFiles(project.migrationsDir, { projectDir: project.dir });
+    const applied = await migrateToLatest(client, files, {
+      openLockConnection: () => openOwnConnection(databaseUrl),
+      logger: pino({ level: 'debug' }, { write: (line: string) => void log.push(JSON.parse(line) as Record<string, unknown>) }),
+      lockTimeoutMs: 5_000,
+      statementTimeoutMs: 0,
+      lockWaitTimeoutMs: 30_000,
+      connection: connectionOptions(databaseUrl, 5_000),
+      projectDir: project.dir,
+    });
+    return { applied, log };
+  } finally {
+    await client.end();
+  }
+}
