@@ -457,8 +457,8 @@ export type MigrateConfig = Pick<
 >;
 
 /** Like loadConfig, for the migrate CLI; DATABASE_URL is always required (it starts no database of its own). */
-export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd()): MigrateConfig {
-  const reader = new EnvReader(env);
+export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): MigrateConfig {
+  const reader = new EnvReader(env, flags);
   const config = {
     databaseUrl: readDatabaseUrl(reader, reader.raw('NODE_ENV') === 'production'),
     ...readMigrationSettings(reader, cwd),
@@ -468,6 +468,6 @@ export function loadMigrateConfig(env: Env = process.env, cwd: string = process.
 }
 
 /** MIGRATIONS_DIR alone, for `migrate create`, which needs no database. */
-export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd()): string {
-  return readMigrationsDir(new EnvReader(env), cwd);
+export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): string {
+  return readMigrationsDir(new EnvReader(env, flags), cwd);
 }

@@ -177,19 +177,28 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
 };
 
 // The commands that read or apply the history as it is; `baseline`, `adopt-sequelize` and `down` are how to act on it.
-const REFUSE_FOREIGN_HISTORY: ReadonlySet<string> = new Set(['status', 'verify', 'up', 'lint']);
+const REFUSE_FOREIGN_HISTORY: ReadonlySet<string> = new Set(['verify', 'up', 'lint']);
 
-/** Runs one command that needs the database. */
+// SUP_ERR_FOREIGN_HISTORY when another tool's history holds rows while the one in use is empty (see foreign-history.ts).
+async function checkForeignHistory(context: CommandContext): Promise<void> {
+  const kind = kindOf(context.files);
+  await refuseForeignHistory(context.client, {
+    dir: context.config.migrationsDir,
+    kind,
+    historyLabel: historyLabelOf(kind),
+    appliedCount: (await readHistory(context.client, 'name', kind, context.files)).length,
+    adopted: context.sequelizeMap ? ['SequelizeMeta'] : [],
+  });
+}
+
+/** Runs one command that needs the database; `status` reports another tool's history where the others stop on it. */
 export async function runDatabaseCommand(command: Exclude<CommandName, 'create'>, context: CommandContext, options: CommandOptions): Promise<CommandResult> {
-  if (REFUSE_FOREIGN_HISTORY.has(command)) {
-    const kind = kindOf(context.files);
-    await refuseForeignHistory(context.client, {
-      dir: context.config.migrationsDir,
-      kind,
-      historyLabel: historyLabelOf(kind),
-      appliedCount: (await readHistory(context.client, 'name', kind, context.files)).length,
-      adopted: context.sequelizeMap ? ['SequelizeMeta'] : [],
-    });
-  }
-  return COMMANDS[command](context, options);
+  if (REFUSE_FOREIGN_HISTORY.has(command)) await checkForeignHistory(context);
+  const result = await COMMANDS[command](context, options);
+  if (command !== 'status') return result;
+  const foreign = await checkForeignHistory(context).then(
+    () => undefined,
+    (error: unknown) => error as SupervisorError,
+  );
+  return foreign ? { ...result, text: `${result.text}\n${foreign.code}: ${foreign.message}\n${foreign.hint ?? ''}`.trimEnd() } : result;
 }
