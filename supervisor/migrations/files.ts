@@ -34,6 +34,8 @@ interface MigrationBase {
   readonly transactional: boolean;
   /** SHA-256 of the file with line endings normalised, so a checkout with CRLF is not a "change". */
   readonly checksum: string;
+  /** Checksums recorded for the same migration that also match it (pg_dump's `\restrict` key, Prisma's checksum of CRLF files). */
+  readonly alsoAccepted?: readonly string[];
   /** Whether it has a down step (`-- migrate:down` section, `down` export). */
   readonly hasDown: boolean;
 }
@@ -60,8 +62,6 @@ export interface ToolSqlMigration extends MigrationBase {
   readonly sql: string;
   /** drizzle-kit: the journal's `when`, which drizzle's history records as `created_at`. */
   readonly when?: number;
-  /** Checksums the tool also accepts for this file (Prisma: of the file as it is, CRLF and all). */
-  readonly alsoAccepted?: readonly string[];
   readonly history?: HistoryLocation;
 }
 
@@ -137,13 +137,20 @@ export function parseMigration(fileName: string, content: string, filePath = fil
     down: downSql,
     hasDown: downSql !== undefined,
     transactional,
-    checksum: checksumOf(content),
+    // pg_dump writes a new random `\restrict` key on every dump: the same schema dumped again is the same migration.
+    checksum: checksumOf(withoutRestrictLines(content)),
+    ...(PSQL_RESTRICT_LINE.test(content) ? { alsoAccepted: [checksumOf(content)] } : {}),
     firstLine: { up: (hasMarkers ? firstLine.up : firstLine.preamble) ?? 1, down: firstLine.down },
   };
 }
 
 // pg_dump 17.6+ brackets its output in psql's `\restrict KEY` / `\unrestrict KEY`, which only matter to psql: dropped.
 const PSQL_RESTRICT = /^\\(?:un)?restrict\b/;
+const PSQL_RESTRICT_LINE = /^[ \t]*\\(?:un)?restrict\b[^\n]*$/m;
+
+function withoutRestrictLines(content: string): string {
+  return content.replace(new RegExp(PSQL_RESTRICT_LINE.source, 'gm'), '');
+}
 
 // The server understands no psql meta-command (`\connect`, `\set`, …): any other is refused, with its line.
 function withoutPsqlMetaCommand(fileName: string, line: string, lineNumber: number): string {

@@ -106,7 +106,7 @@ export function inspectMigrations(files: readonly MigrationFile[], history: read
     changed: files.filter((file) => {
       const row = appliedByName.get(file.name);
       // SequelizeMeta keeps no checksum: sequelize-cli's migrations are not checked.
-      return row?.checksum !== undefined && row.checksum !== file.checksum;
+      return row?.checksum !== undefined && row.checksum !== file.checksum && !file.alsoAccepted?.includes(row.checksum);
     }),
     lastApplied,
     outOfOrder: lastApplied === undefined ? [] : pending.filter((file) => file.name < lastApplied),

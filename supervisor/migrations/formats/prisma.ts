@@ -79,7 +79,7 @@ export const prismaHistory: ToolHistory = {
   async ensure(client) {
     await client.query(DDL);
   },
-  async read(client, files) {
+  async read(client) {
     if (!(await tableExists(client, TABLE))) return [];
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; started_at: Date; rolled_back_at: Date | null }>(
       `SELECT migration_name, checksum, finished_at, started_at, rolled_back_at FROM ${TABLE} ORDER BY started_at, migration_name COLLATE "C"`,
@@ -87,19 +87,16 @@ export const prismaHistory: ToolHistory = {
     // A rolled-back row is history Prisma itself ignores; a row neither finished nor rolled back is a failed migration.
     const failed = rows.filter((row) => row.finished_at === null && row.rolled_back_at === null).map((row) => row.migration_name);
     if (failed.length > 0) throw leftFailed(failed);
-    const byName = new Map(files.map((file) => [file.name, file]));
     return rows
       .filter((row) => row.rolled_back_at === null)
-      .map((row): AppliedMigration => {
-        const file = byName.get(row.migration_name);
-        const accepted = file && file.kind === 'prisma' && file.alsoAccepted?.includes(row.checksum);
-        return {
+      .map(
+        (row): AppliedMigration => ({
           name: row.migration_name,
-          checksum: accepted ? file.checksum : row.checksum,
+          checksum: row.checksum,
           appliedAt: row.finished_at ?? undefined,
           durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : undefined,
-        };
-      });
+        }),
+      );
   },
   async record(client, files) {
     // As Prisma writes a successful migration: started at the transaction's start, finished now, one step, no logs.
