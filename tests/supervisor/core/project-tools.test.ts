@@ -65,3 +65,18 @@ describe('findProjectMigrations', () => {
     expect(findProjectMigrations(dir)).toEqual({ tool: 'node-pg-migrate', dir: 'db/migrations', table: 'history' });
   });
 });
+
+describe("a sequelize-cli project's seeders", () => {
+  it('are not migrations: the folder found is migrations-path, and seeders-path is not read', async () => {
+    await write('.sequelizerc', "const path = require('node:path');\nmodule.exports = { 'migrations-path': path.resolve(__dirname, 'db', 'migrations'), 'seeders-path': path.resolve(__dirname, 'db', 'seeders') };\n");
+    await write('package.json', JSON.stringify({ type: 'commonjs' }));
+    await write('db/migrations/20240101120000-create-users.js', 'module.exports = { async up(queryInterface, Sequelize) {}, async down(queryInterface) {} };\n');
+    await write('db/seeders/20240101120000-demo-users.js', 'module.exports = { async up(queryInterface, Sequelize) {}, async down(queryInterface) {} };\n');
+    const found = findProjectMigrations(dir);
+    expect(found?.tool).toBe('sequelize-cli');
+    expect(path.resolve(dir, found!.dir)).toBe(path.join(dir, 'db/migrations'));
+    const { readMigrationFiles } = await import('../../../supervisor/migrations/files.js');
+    const files = await readMigrationFiles(path.resolve(dir, found!.dir), { projectDir: dir });
+    expect(files.map((file) => file.path)).toEqual([path.join(dir, 'db/migrations/20240101120000-create-users.js')]);
+  });
+});
