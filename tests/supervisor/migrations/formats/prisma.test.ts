@@ -139,3 +139,20 @@ describe('Prisma migrations', () => {
     await expect(migrateToolProject(db.url, project)).rejects.toMatchObject({ code: ErrorCodes.CHECKSUM_MISMATCH });
   });
 });
+
+describe('Prisma migrations and the migrate CLI', () => {
+  it('`migrate create` refuses to write into prisma/migrations and names prisma migrate dev', async () => {
+    const { createMigrationFile } = await import('../../../../supervisor/migrations/scaffold.js');
+    await expect(createMigrationFile(project.migrationsDir, 'add_tags')).rejects.toMatchObject({
+      code: ErrorCodes.USAGE,
+      hint: expect.stringContaining('npx prisma migrate dev --name NAME'),
+    });
+  });
+
+  it('`migrate lint` reads their SQL', async () => {
+    const { lintSubjectsOf } = await import('../../../../supervisor/lint/subjects.js');
+    const { readMigrationFiles } = await import('../../../../supervisor/migrations/files.js');
+    const [subject] = await lintSubjectsOf(await readMigrationFiles(project.migrationsDir));
+    expect(subject).toMatchObject({ name: '20240101120000_init', content: expect.stringContaining('CREATE TYPE "Precedence"') });
+  });
+});
