@@ -156,3 +156,16 @@ describe('Prisma migrations and the migrate CLI', () => {
     expect(subject).toMatchObject({ name: '20240101120000_init', content: expect.stringContaining('CREATE TYPE "Precedence"') });
   });
 });
+
+describe('Prisma migrations and the lint at start', () => {
+  it('are linted with their folder in the name', async () => {
+    const { lintSubjectsOf } = await import('../../../../supervisor/lint/subjects.js');
+    const { lintMigrations } = await import('../../../../supervisor/lint/lint-migrations.js');
+    const { readMigrationFiles } = await import('../../../../supervisor/migrations/files.js');
+    const report = await lintMigrations(await lintSubjectsOf(await readMigrationFiles(project.migrationsDir)));
+    expect(report.files.map((file) => [file.fileName, file.linted])).toEqual([
+      ['20240101120000_init/migration.sql', true],
+      ['20240102120000_add_pinned/migration.sql', true],
+    ]);
+  });
+});
