@@ -98,7 +98,9 @@ export interface RunContext {
 // The step itself, on `client` (SQL, module) inside whatever transaction the caller opened.
 async function runStep(client: Queryable, file: SqlMigration | ScriptMigration | ToolSqlMigration, direction: Direction): Promise<void> {
   if (file.kind === 'sql') {
-    await runStatements(client, (direction === 'up' ? file.up : file.down) ?? '');
+    const sql = (direction === 'up' ? file.up : file.down) ?? '';
+    // Outside a transaction, several statements sent as one query still run as one implicit transaction: kept so.
+    await (file.transactional ? runStatements(client, sql) : client.query(sql));
     return;
   }
   if (!isScriptMigration(file)) {

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { loadMigrationsDir } from '../../supervisor/core/config.js';
 import { connectionOptions } from '../../supervisor/database/connection.js';
 import { readMigrationFiles } from '../../supervisor/migrations/files.js';
-import { migrateToLatest } from '../../supervisor/migrations/runner.js';
+import { kindOf, migrateToLatest, revertMigrations, withMigrationLock } from '../../supervisor/migrations/runner.js';
 import { openOwnConnection } from './database.js';
 import { PROJECT_ROOT } from './supervisor-process.js';
 
@@ -28,24 +28,39 @@ export async function copyToolProject(name: string): Promise<ToolProject> {
   return { dir, migrationsDir: loadMigrationsDir({}, dir), remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the supervisor's migrator on the project as its start does; resolves with the names applied and the log entries. */
-export async function migrateToolProject(databaseUrl: string, project: ToolProject): Promise<{ applied: string[]; log: Record<string, unknown>[] }> {
-  const log: Record<string, unknown>[] = [];
+function runOptions(databaseUrl: string, project: ToolProject, log: Record<string, unknown>[]) {
+  return {
+    openLockConnection: () => openOwnConnection(databaseUrl),
+    logger: pino({ level: 'debug' }, { write: (line: string) => void log.push(JSON.parse(line) as Record<string, unknown>) }),
+    lockTimeoutMs: 5_000,
+    statementTimeoutMs: 0,
+    lockWaitTimeoutMs: 30_000,
+    connection: connectionOptions(databaseUrl, 5_000),
+    projectDir: project.dir,
+  };
+}
+
+async function withClient<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const files = await readMigrationFiles(project.migrationsDir, { projectDir: project.dir });
-    const applied = await migrateToLatest(client, files, {
-      openLockConnection: () => openOwnConnection(databaseUrl),
-      logger: pino({ level: 'debug' }, { write: (line: string) => void log.push(JSON.parse(line) as Record<string, unknown>) }),
-      lockTimeoutMs: 5_000,
-      statementTimeoutMs: 0,
-      lockWaitTimeoutMs: 30_000,
-      connection: connectionOptions(databaseUrl, 5_000),
-      projectDir: project.dir,
-    });
-    return { applied, log };
+    return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+/** Runs the supervisor's migrator on the project as its start does; resolves with the names applied and the log entries. */
+export async function migrateToolProject(databaseUrl: string, project: ToolProject): Promise<{ applied: string[]; log: Record<string, unknown>[] }> {
+  const log: Record<string, unknown>[] = [];
+  const files = await readMigrationFiles(project.migrationsDir, { projectDir: project.dir });
+  const applied = await withClient(databaseUrl, (client) => migrateToLatest(client, files, runOptions(databaseUrl, project, log)));
+  return { applied, log };
+}
+
+/** `migrate down --step <step>` on the project; resolves with the names reverted. */
+export async function revertToolProject(databaseUrl: string, project: ToolProject, step: number): Promise<string[]> {
+  const files = await readMigrationFiles(project.migrationsDir, { projectDir: project.dir });
+  const options = { ...runOptions(databaseUrl, project, []), kind: kindOf(files), files };
+  return withClient(databaseUrl, (client) => withMigrationLock(client, options, () => revertMigrations(client, files, { step }, options)));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../../supervisor/core/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
-import { copyToolProject, migrateToolProject, type ToolProject } from '../../../helpers/tool-project.js';
+import { copyToolProject, migrateToolProject, revertToolProject, type ToolProject } from '../../../helpers/tool-project.js';
 
 const NAMES = ['20240101120000_create_users.js', '20240102120000_create_messages.js'];
 
@@ -97,5 +97,14 @@ describe('knex migrations', () => {
     await migrateToolProject(db.url, project);
     await writeFile(path.join(project.migrationsDir, '20231231120000_early.js'), 'exports.up = (knex) => knex.raw("SELECT 1");\n');
     await expect(migrateToolProject(db.url, project)).rejects.toMatchObject({ code: ErrorCodes.MIGRATION_OUT_OF_ORDER });
+  });
+});
+
+describe('knex migrations reverted', () => {
+  it('`down` runs the down function with knex and deletes the row, and knex agrees', async () => {
+    await migrateToolProject(db.url, project);
+    expect(await revertToolProject(db.url, project, 1)).toEqual([NAMES[1]]);
+    expect(await db.scalar("SELECT to_regclass('messages')::text")).toBeNull();
+    expect(await knexStatus()).toEqual({ completed: [NAMES[0]], pending: [NAMES[1]] });
   });
 });

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../../supervisor/core/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
-import { copyToolProject, migrateToolProject, type ToolProject } from '../../../helpers/tool-project.js';
+import { copyToolProject, migrateToolProject, revertToolProject, type ToolProject } from '../../../helpers/tool-project.js';
 
 const NAMES = ['1700000000000_create-users', '1700000000001_create-messages'];
 type Runner = (options: Record<string, unknown>) => Promise<{ name: string }[]>;
@@ -65,5 +65,14 @@ describe('node-pg-migrate migrations', () => {
     expect(await db.scalar("SELECT to_regclass('labels')::text")).toBeNull();
     expect(await db.scalar('SELECT count(*)::int FROM pgmigrations')).toBe(2);
     expect(await nodePgMigrate({ dryRun: true })).toEqual(['1700000000002_create-labels-fails-halfway']);
+  });
+});
+
+describe('node-pg-migrate migrations reverted', () => {
+  it('`down` runs the down function with node-pg-migrate and deletes the row; node-pg-migrate would run it again', async () => {
+    await migrateToolProject(db.url, project);
+    expect(await revertToolProject(db.url, project, 1)).toEqual([NAMES[1]]);
+    expect(await db.scalar("SELECT to_regclass('messages')::text")).toBeNull();
+    expect(await nodePgMigrate({ dryRun: true })).toEqual([NAMES[1]]);
   });
 });
