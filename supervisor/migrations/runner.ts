@@ -202,6 +202,7 @@ async function runWithUmzug(
       logger: options.logger,
       lockTimeoutMs: options.lockTimeoutMs,
       statementTimeoutMs: options.statementTimeoutMs,
+      signal: options.signal,
     }),
   };
   const run = async (file: MigrationFile): Promise<void> => {

@@ -25,6 +25,8 @@ export interface ScriptRunnerOptions {
   readonly logger: Logger;
   readonly lockTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /** A stop: knex's runner cancels the statement on its own connection (the migrating one is cancelled by the caller). */
+  readonly signal?: AbortSignal;
 }
 
 /** The runner for a folder of `kind`; undefined when its migrations run on the migrating connection. */
@@ -36,7 +38,7 @@ export async function openScriptRunner(kind: MigrationKind, options: ScriptRunne
   if (kind === 'knex') {
     const first = options.files[0];
     const history = first && 'history' in first ? first.history : undefined;
-    return openKnexRunner({ projectDir, migrationsDir, connection: options.connection(), history, logger, lockTimeoutMs, statementTimeoutMs });
+    return openKnexRunner({ projectDir, migrationsDir, connection: options.connection(), history, logger, lockTimeoutMs, statementTimeoutMs, signal: options.signal });
   }
   if (kind === 'node-pg-migrate') {
     return openNodePgMigrateRunner({ projectDir, migrationsDir, client: options.client, files: options.files, logger, lockTimeoutMs, statementTimeoutMs });

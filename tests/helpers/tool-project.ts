@@ -28,8 +28,9 @@ export async function copyToolProject(name: string): Promise<ToolProject> {
   return { dir, migrationsDir: loadMigrationsDir({}, dir), remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-function runOptions(databaseUrl: string, project: ToolProject, log: Record<string, unknown>[]) {
+function runOptions(databaseUrl: string, project: ToolProject, log: Record<string, unknown>[], signal?: AbortSignal) {
   return {
+    signal,
     openLockConnection: () => openOwnConnection(databaseUrl),
     logger: pino({ level: 'debug' }, { write: (line: string) => void log.push(JSON.parse(line) as Record<string, unknown>) }),
     lockTimeoutMs: 5_000,
@@ -51,10 +52,14 @@ async function withClient<T>(databaseUrl: string, fn: (client: pg.Client) => Pro
 }
 
 /** Runs the supervisor's migrator on the project as its start does; resolves with the names applied and the log entries. */
-export async function migrateToolProject(databaseUrl: string, project: ToolProject): Promise<{ applied: string[]; log: Record<string, unknown>[] }> {
+export async function migrateToolProject(
+  databaseUrl: string,
+  project: ToolProject,
+  signal?: AbortSignal,
+): Promise<{ applied: string[]; log: Record<string, unknown>[] }> {
   const log: Record<string, unknown>[] = [];
   const files = await readMigrationFiles(project.migrationsDir, { projectDir: project.dir });
-  const applied = await withClient(databaseUrl, (client) => migrateToLatest(client, files, runOptions(databaseUrl, project, log)));
+  const applied = await withClient(databaseUrl, (client) => migrateToLatest(client, files, runOptions(databaseUrl, project, log, signal)));
   return { applied, log };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { HistoryLocation } from '../files.js';
 import { type ScriptMigration } from '../files.js';
 import { loadScript } from '../script-loader.js';
+import { cancelRunningStatement } from '../../database/cancel.js';
 import { knexTables } from './knex.js';
 import { type ToolRunner, importProjectModule } from './project-module.js';
 
@@ -19,6 +20,8 @@ export interface KnexRunOptions {
   readonly logger: Logger;
   readonly lockTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /** A stop: the statement running on knex's connection is cancelled, so that its transaction rolls back at once. */
+  readonly signal?: AbortSignal;
 }
 
 // The few members of knex that are used here.
@@ -33,7 +36,25 @@ type KnexFactory = (config: Record<string, unknown>) => KnexInstance;
 export async function openKnexRunner(options: KnexRunOptions): Promise<ToolRunner> {
   const module = await importProjectModule('knex', options.projectDir, options.migrationsDir, 'knex');
   const factory = (typeof module.default === 'function' ? module.default : module.knex) as KnexFactory;
-  const knex = factory({ client: 'pg', connection: { ...options.connection, application_name: 'supervisor-knex' }, pool: { min: 0, max: 1 } });
+  let connection: pg.ClientBase | undefined;
+  const knex = factory({
+    client: 'pg',
+    connection: { ...options.connection, application_name: 'supervisor-knex' },
+    pool: {
+      min: 0,
+      max: 1,
+      afterCreate: (created: pg.ClientBase, done: (error: Error | null, created: pg.ClientBase) => void) => {
+        connection = created;
+        done(null, created);
+      },
+    },
+  });
+  const cancel = (): void => {
+    if (connection && options.connection.connectionString) {
+      void cancelRunningStatement(connection, options.connection.connectionString, options.connection.connectionTimeoutMillis ?? 5_000);
+    }
+  };
+  options.signal?.addEventListener('abort', cancel, { once: true });
   const { table } = knexTables(options.history);
   let batch: number | undefined;
   const record = async (db: KnexInstance, name: string, direction: 'up' | 'down'): Promise<void> => {
@@ -68,6 +89,7 @@ export async function openKnexRunner(options: KnexRunOptions): Promise<ToolRunne
       });
     },
     async close() {
+      options.signal?.removeEventListener('abort', cancel);
       await knex.destroy().catch(() => {});
     },
   };

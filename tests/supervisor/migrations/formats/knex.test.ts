@@ -108,3 +108,21 @@ describe('knex migrations reverted', () => {
     expect(await knexStatus()).toEqual({ completed: [NAMES[0]], pending: [NAMES[1]] });
   });
 });
+
+describe('a stop while a knex migration runs', () => {
+  it("cancels the statement on knex's own connection: rolled back at once, no row, the lock free", async () => {
+    await migrateToolProject(db.url, project);
+    await writeFile(
+      path.join(project.migrationsDir, '20240104120000_slow.js'),
+      "exports.up = async (knex) => { await knex.schema.createTable('slow', (t) => { t.increments('id'); }); await knex.raw('SELECT pg_sleep(30)'); };\n",
+    );
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 1_000);
+    const startedAt = performance.now();
+    await expect(migrateToolProject(db.url, project, stop.signal)).rejects.toMatchObject({ code: ErrorCodes.MIGRATION_INTERRUPTED });
+    expect(performance.now() - startedAt).toBeLessThan(10_000);
+    expect(await db.scalar("SELECT to_regclass('slow')::text")).toBeNull();
+    expect(await db.scalar('SELECT count(*)::int FROM knex_migrations')).toBe(2);
+    expect(await db.advisoryLocks()).toBe(0);
+  });
+});
