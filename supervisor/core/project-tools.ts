@@ -76,7 +76,10 @@ function knexfile(cwd: string, environment: string): ProjectMigrations | undefin
   if (!file) return undefined;
   let settings: Record<string, unknown>;
   try {
-    const loaded = createRequire(file)(file) as Record<string, unknown>;
+    const load = createRequire(file);
+    const loaded = load(file) as Record<string, unknown>;
+    // Read as it is now, each time: not the copy Node cached at an earlier read.
+    delete load.cache[load.resolve(file)];
     const config = (loaded.default ?? loaded) as Record<string, unknown>;
     // A knexfile is one configuration, or one per environment (`development`, `production`), as knex reads it.
     settings = ((config.migrations || config.client ? config : (config[environment] ?? config.development)) ?? {}) as Record<string, unknown>;

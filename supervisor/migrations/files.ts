@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
-import { isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
+import { findProjectMigrations, isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
 import { readPrismaMigrations } from './formats/prisma.js';
 import { readDrizzleMigrations } from './formats/drizzle.js';
 
@@ -198,6 +198,12 @@ function summarize(names: readonly string[]): string {
   return names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
 }
 
+// The knexfile's `loadExtensions`, when `dir` is its migrations folder: files with other extensions are not migrations.
+function knexLoadExtensions(dir: string, projectDir: string): readonly string[] | undefined {
+  const project = findProjectMigrations(projectDir);
+  return project?.tool === 'knex' && path.resolve(projectDir, project.dir) === path.resolve(dir) ? project.loadExtensions : undefined;
+}
+
 export interface ReadMigrationsOptions {
   /**
    * The user's project, where `.sequelizerc` and the `sequelize` package are looked for when the files themselves
@@ -222,7 +228,10 @@ export async function readMigrationFiles(dir: string, options: ReadMigrationsOpt
     throw unreadable(dir, error, projectDir);
   }
   const sqlFiles = entries.filter((entry) => entry.endsWith('.sql'));
-  const scriptFiles = entries.filter((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'));
+  const extensions = knexLoadExtensions(dir, projectDir);
+  const scriptFiles = entries.filter(
+    (entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts') && (!extensions || extensions.some((extension) => entry.endsWith(extension))),
+  );
   if (sqlFiles.length > 0 && scriptFiles.length > 0) {
     throw new SupervisorError(
       ErrorCodes.MIGRATION_INVALID,

@@ -126,3 +126,14 @@ describe('a stop while a knex migration runs', () => {
     expect(await db.advisoryLocks()).toBe(0);
   });
 });
+
+describe("the knexfile's loadExtensions", () => {
+  it('leaves files with other extensions out, as knex does', async () => {
+    await writeFile(
+      path.join(project.dir, 'knexfile.js'),
+      "const shared = { client: 'pg', migrations: { directory: './db/migrations', loadExtensions: ['.js'] } };\nmodule.exports = { development: shared, test: shared };\n",
+    );
+    await writeFile(path.join(project.migrationsDir, '20240103120000_helper_types.ts'), 'export const up = (knex: unknown) => knex;\n');
+    expect((await migrateToolProject(db.url, project)).applied).toEqual(NAMES);
+  });
+});
