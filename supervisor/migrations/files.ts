@@ -1,8 +1,8 @@
 // Reads the migrations folder: SQL files (`-- migrate:up/down` sections, `-- migrate:no-transaction`), JS/TS modules
-// (umzug style) or sequelize-cli migrations, one kind per folder; each with a checksum, in name order.
+// (umzug style), the migrations of sequelize-cli, knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit (see
+// formats/), one kind per folder; each with a checksum, in name order.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
@@ -173,24 +173,14 @@ export function stripExtension(fileName: string): string {
   return fileName.replace(/\.[^.]+$/, '');
 }
 
-// The `migrations-path` of the project's `.sequelizerc` (sequelize-cli's own configuration, which it runs as code too).
-function sequelizercMigrationsPath(projectDir: string): string | undefined {
-  try {
-    const settings = createRequire(path.join(projectDir, 'package.json'))(path.join(projectDir, '.sequelizerc')) as Record<string, unknown>;
-    const configured = settings['migrations-path'];
-    return typeof configured === 'string' ? path.relative(projectDir, path.resolve(projectDir, configured)) || '.' : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function unreadable(dir: string, error: unknown, projectDir: string): SupervisorError {
-  const sequelizePath = (error as { code?: string }).code === 'ENOENT' ? sequelizercMigrationsPath(projectDir) : undefined;
+  const found = (error as { code?: string }).code === 'ENOENT' ? findProjectMigrations(projectDir) : undefined;
+  const configured = found && path.resolve(projectDir, found.dir) !== path.resolve(dir) ? path.relative(projectDir, path.resolve(projectDir, found.dir)) || '.' : undefined;
   return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Cannot read the migrations folder ${dir}`, {
     cause: error,
-    hint: sequelizePath
-      ? `Your .sequelizerc keeps the migrations in ${sequelizePath}: set MIGRATIONS_DIR=${sequelizePath}.`
-      : 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules or sequelize-cli migrations).',
+    hint: configured
+      ? `Your ${found?.tool} configuration keeps the migrations in ${configured}: set MIGRATIONS_DIR=${configured}, or unset it.`
+      : 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules, or those of sequelize-cli, Prisma, knex, drizzle-kit or node-pg-migrate).',
   });
 }
 

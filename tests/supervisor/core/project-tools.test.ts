@@ -80,3 +80,14 @@ describe("a sequelize-cli project's seeders", () => {
     expect(files.map((file) => file.path)).toEqual([path.join(dir, 'db/migrations/20240101120000-create-users.js')]);
   });
 });
+
+describe('a migrations folder that does not exist', () => {
+  it("names the folder the project's tool configuration keeps them in", async () => {
+    await write('knexfile.cjs', "module.exports = { client: 'pg', migrations: { directory: './db/migrations' } };");
+    const { readMigrationFiles } = await import('../../../supervisor/migrations/files.js');
+    await expect(readMigrationFiles(path.join(dir, 'migrations'), { projectDir: dir })).rejects.toMatchObject({
+      code: 'SUP_ERR_MIGRATION_INVALID',
+      hint: 'Your knex configuration keeps the migrations in db/migrations: set MIGRATIONS_DIR=db/migrations, or unset it.',
+    });
+  });
+});
