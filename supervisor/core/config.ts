@@ -1,9 +1,9 @@
 // The only module that reads process.env: validates everything up front and returns one frozen object.
 // A flag (`--port 8080`) wins over its variable (`PORT`); the defaults live in settings.ts.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { findProjectMigrations } from './project-tools.js';
 import { pino, type LevelWithSilent } from 'pino';
 import { ErrorCodes, SupervisorError } from './errors.js';
 import { defaultOf } from './settings.js';
@@ -272,21 +272,10 @@ function readMigrationSettings(reader: EnvReader, cwd: string): Omit<MigrateConf
   };
 }
 
-// MIGRATIONS_DIR, else the `migrations-path` of a sequelize-cli project's `.sequelizerc`, else `migrations`.
+// MIGRATIONS_DIR, else the folder the project's own migration tool names (see project-tools.ts), else `migrations`.
 function readMigrationsDir(reader: EnvReader, cwd: string): string {
-  return path.resolve(cwd, reader.raw('MIGRATIONS_DIR') ?? sequelizercMigrationsPath(cwd) ?? reader.string('MIGRATIONS_DIR'));
-}
-
-function sequelizercMigrationsPath(cwd: string): string | undefined {
-  const file = path.join(cwd, '.sequelizerc');
-  if (!existsSync(file)) return undefined;
-  try {
-    const options = createRequire(file)(file) as Record<string, unknown>;
-    const value = options['migrations-path'];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  } catch {
-    return undefined; // a .sequelizerc that does not load is sequelize-cli's to report
-  }
+  const found = findProjectMigrations(cwd, reader.raw('NODE_ENV') ?? 'development');
+  return path.resolve(cwd, reader.raw('MIGRATIONS_DIR') ?? found?.dir ?? reader.string('MIGRATIONS_DIR'));
 }
 
 function throwIfInvalid(reader: EnvReader): void {
@@ -468,8 +457,8 @@ export type MigrateConfig = Pick<
 >;
 
 /** Like loadConfig, for the migrate CLI; DATABASE_URL is always required (it starts no database of its own). */
-export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd()): MigrateConfig {
-  const reader = new EnvReader(env);
+export function loadMigrateConfig(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): MigrateConfig {
+  const reader = new EnvReader(env, flags);
   const config = {
     databaseUrl: readDatabaseUrl(reader, reader.raw('NODE_ENV') === 'production'),
     ...readMigrationSettings(reader, cwd),
@@ -479,6 +468,6 @@ export function loadMigrateConfig(env: Env = process.env, cwd: string = process.
 }
 
 /** MIGRATIONS_DIR alone, for `migrate create`, which needs no database. */
-export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd()): string {
-  return readMigrationsDir(new EnvReader(env), cwd);
+export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): string {
+  return readMigrationsDir(new EnvReader(env, flags), cwd);
 }

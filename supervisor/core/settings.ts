@@ -40,7 +40,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
     settings: [
       { env: 'DATABASE_URL', defaultText: 'none', help: "the app's Postgres connection string; required with NODE_ENV=production, otherwise an embedded development database is started" },
       { env: 'DIRECT_URL', defaultText: 'DATABASE_URL', help: "a direct connection string for the supervisor's own work (wait, lock, migrations, checks) when DATABASE_URL goes through a transaction pooler; the app still gets DATABASE_URL" },
-      { env: 'MIGRATIONS_DIR', default: 'migrations', help: "folder of migrations (SQL files, JS/TS modules or sequelize-cli migrations), relative to the working directory; unset in a sequelize-cli project, its .sequelizerc's migrations-path" },
+      { env: 'MIGRATIONS_DIR', default: 'migrations', help: "folder of migrations (SQL files, JS/TS modules, or the migrations of sequelize-cli, Prisma, knex, drizzle-kit or node-pg-migrate), relative to the working directory; unset, the folder the project's tool names (.sequelizerc, prisma/schema.prisma, knexfile, drizzle.config, node-pg-migrate's -m)" },
       { env: 'REQUIRED_TABLES', defaultText: 'none', help: 'comma-separated tables (or schema.table) that must exist before ready' },
       { env: 'MIGRATE_ON_START', default: 'true', help: 'false: only verify that nothing is pending (migrations run in a pre-deploy step)' },
       { env: 'DB_WAIT_TIMEOUT_MS', default: '300000', help: 'how long to wait for the database to accept connections' },

@@ -1,6 +1,6 @@
 // Runs squawk (a linter for PostgreSQL migrations, the `squawk-cli` package with a binary per platform) on
 // SQL texts and returns what it found. squawk is an optional dependency: without it, linting is unavailable.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +53,13 @@ export async function runSquawk(inputs: readonly SquawkInput[], assumeInTransact
   const bin = squawkBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'health-gate-lint-'));
   try {
-    await Promise.all(inputs.map((input) => writeFile(path.join(dir, input.name), input.sql)));
+    // A name may have a folder (Prisma's `<name>/migration.sql`).
+    await Promise.all(
+      inputs.map(async (input) => {
+        await mkdir(path.dirname(path.join(dir, input.name)), { recursive: true });
+        await writeFile(path.join(dir, input.name), input.sql);
+      }),
+    );
     const { execa } = await import('execa');
     const args = ['--reporter', 'json', ...(assumeInTransaction ? ['--assume-in-transaction'] : []), ...inputs.map((input) => input.name)];
     // Exit status 1 means findings; anything else that prints no JSON is a failure of squawk itself.

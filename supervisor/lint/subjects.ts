@@ -1,7 +1,7 @@
-// What the lint reads of each migration file: the SQL of SQL migrations; JS/TS and sequelize-cli migrations are
-// listed as not linted, since their SQL is known only when they run.
+// What the lint reads of each migration file: the SQL of SQL migrations (Prisma's and drizzle-kit's too); JS/TS,
+// sequelize-cli, knex and node-pg-migrate migrations are listed as not linted, since their SQL is known only when they run.
 import { readFile } from 'node:fs/promises';
-import type { MigrationFile } from '../migrations/files.js';
+import { type MigrationFile, isScriptMigration } from '../migrations/files.js';
 import type { LintSubject } from './lint-migrations.js';
 
 const NOT_LINTED: Readonly<Record<string, string>> = {
@@ -16,7 +16,7 @@ export async function lintSubjectsOf(files: readonly MigrationFile[]): Promise<L
       name: file.name,
       fileName: file.fileName,
       transactional: file.transactional,
-      ...(file.kind === 'sql'
+      ...(!isScriptMigration(file)
         ? { content: await readFile(file.path, 'utf8') }
         : { content: '', notLintable: NOT_LINTED[file.kind] ?? `a ${file.kind} migration: its SQL is known only when it runs` }),
     })),

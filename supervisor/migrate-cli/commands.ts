@@ -9,7 +9,8 @@ import type { MigrateConfig } from '../core/config.js';
 import { ErrorCodes, ExitCodes, SupervisorError } from '../core/errors.js';
 import type { MigrationFile } from '../migrations/files.js';
 import type { OwnConnection, Queryable } from '../database/connection.js';
-import { readHistory } from '../migrations/history.js';
+import { historyLabelOf, readHistory } from '../migrations/history.js';
+import { refuseForeignHistory } from '../migrations/formats/foreign-history.js';
 import { formatStatus, formatVerify, readStatus, verifyDatabase } from './report.js';
 import type { CommandName, CommandOptions } from './usage.js';
 import {
@@ -57,6 +58,7 @@ function runOptions(
     openLockConnection,
     needsSession: runs.some((file) => file.kind === 'sql' && !file.transactional),
     kind: kindOf(files),
+    files,
     connection,
     checkSession,
     logger,
@@ -94,7 +96,7 @@ export function selectForLint(files: readonly MigrationFile[], name: string | un
 
 const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext, options: CommandOptions) => Promise<CommandResult>> = {
   async lint({ client, files }) {
-    const { pending } = inspectMigrations(files, await readHistory(client));
+    const { pending } = inspectMigrations(files, await readHistory(client, 'name', kindOf(files), files));
     return lintResult(pending, `${pending.length} pending migration${pending.length === 1 ? '' : 's'}`);
   },
 
@@ -119,10 +121,10 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
   async up(context, { to }) {
     const { client, files, sequelizeMap } = context;
     const kind = kindOf(files);
-    const options = runOptions(context, inspectMigrations(files, await readHistory(client, 'name', kind)).pending);
+    const options = runOptions(context, inspectMigrations(files, await readHistory(client, 'name', kind, files)).pending);
     const { adopted, applied, pending } = await withMigrationLock(client, options, async () => ({
       ...(await adoptAndApply(client, files, { ...options, sequelizeMap, to })),
-      pending: inspectMigrations(files, await readHistory(client, 'name', kind)).pending.map((file) => file.name),
+      pending: inspectMigrations(files, await readHistory(client, 'name', kind, files)).pending.map((file) => file.name),
     }));
     const done = [...listed('Adopted from SequelizeMeta (not run)', adopted), ...listed('Applied', applied)];
     return {
@@ -174,7 +176,29 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
   },
 };
 
-/** Runs one command that needs the database. */
-export function runDatabaseCommand(command: Exclude<CommandName, 'create'>, context: CommandContext, options: CommandOptions): Promise<CommandResult> {
-  return COMMANDS[command](context, options);
+// The commands that read or apply the history as it is; `baseline`, `adopt-sequelize` and `down` are how to act on it.
+const REFUSE_FOREIGN_HISTORY: ReadonlySet<string> = new Set(['verify', 'up', 'lint']);
+
+// SUP_ERR_FOREIGN_HISTORY when another tool's history holds rows while the one in use is empty (see foreign-history.ts).
+async function checkForeignHistory(context: CommandContext): Promise<void> {
+  const kind = kindOf(context.files);
+  await refuseForeignHistory(context.client, {
+    dir: context.config.migrationsDir,
+    kind,
+    historyLabel: historyLabelOf(kind),
+    appliedCount: (await readHistory(context.client, 'name', kind, context.files)).length,
+    adopted: context.sequelizeMap ? ['SequelizeMeta'] : [],
+  });
+}
+
+/** Runs one command that needs the database; `status` reports another tool's history where the others stop on it. */
+export async function runDatabaseCommand(command: Exclude<CommandName, 'create'>, context: CommandContext, options: CommandOptions): Promise<CommandResult> {
+  if (REFUSE_FOREIGN_HISTORY.has(command)) await checkForeignHistory(context);
+  const result = await COMMANDS[command](context, options);
+  if (command !== 'status') return result;
+  const foreign = await checkForeignHistory(context).then(
+    () => undefined,
+    (error: unknown) => error as SupervisorError,
+  );
+  return foreign ? { ...result, text: `${result.text}\n${foreign.code}: ${foreign.message}\n${foreign.hint ?? ''}`.trimEnd() } : result;
 }

@@ -4,6 +4,7 @@ import { ErrorCodes, type SupervisorError } from '../core/errors.js';
 import type { MigrationFile, MigrationKind } from '../migrations/files.js';
 import type { Queryable } from '../database/connection.js';
 import { readHistory } from '../migrations/history.js';
+import { toolHistoryOf } from '../migrations/formats/index.js';
 import { type MigrationInspection, inspectMigrations, kindOf, migrationsOutOfOrder } from '../migrations/runner.js';
 import { findMissingTables } from '../database/schema-check.js';
 import { type SequelizeMap, planAdoption, readSequelizeMeta } from '../migrations/sequelize-adoption.js';
@@ -58,7 +59,7 @@ export async function readStatus(
   sequelizeMap: SequelizeMap | undefined,
 ): Promise<StatusReport> {
   const kind = kindOf(files);
-  const history = await readHistory(client, 'name', kind);
+  const history = await readHistory(client, 'name', kind, files);
   const inspection = inspectMigrations(files, history);
   const changed = new Set(inspection.changed.map((file) => file.name));
   const unknown = new Set(inspection.unknown.map((row) => row.name));
@@ -111,7 +112,13 @@ export function formatStatus(report: StatusReport, where: string): string {
     ...(adopt > 0 ? [`${adopt} to adopt from SequelizeMeta`] : []),
     ...(outOfOrder > 0 ? [`${outOfOrder} out of order`] : []),
   ];
-  const history = report.kind === 'sequelize' ? 'history in SequelizeMeta (sequelize-cli migrations)' : undefined;
+  const tool = toolHistoryOf(report.kind);
+  const history =
+    report.kind === 'sequelize'
+      ? 'history in SequelizeMeta (sequelize-cli migrations)'
+      : tool
+        ? `history in ${tool.label} (${tool.tool} migrations)`
+        : undefined;
   const notes = [
     `${report.applied.length} applied, ${report.pending.length} pending${pendingDetails.length > 0 ? ` (${pendingDetails.join(', ')})` : ''}` +
       `${changed > 0 ? `, ${changed} changed on disk` : ''}`,
@@ -136,7 +143,7 @@ export async function verifyDatabase(
   files: readonly MigrationFile[],
   requiredTables: readonly string[],
 ): Promise<VerifyReport> {
-  const inspection = inspectMigrations(files, await readHistory(client, 'name', kindOf(files)));
+  const inspection = inspectMigrations(files, await readHistory(client, 'name', kindOf(files), files));
   const pending = inspection.pending.map((file) => file.name);
   const changed = inspection.changed.map((file) => file.name);
   const outOfOrder = inspection.outOfOrder.map((file) => file.name);

@@ -1,6 +1,7 @@
 // The migrate CLI's commands, options, help texts and exit statuses, and the parsing of its command line.
 import { parseArgs } from 'node:util';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { SETTINGS, flagName } from '../core/settings.js';
 
 export type CommandName = 'status' | 'verify' | 'up' | 'down' | 'baseline' | 'adopt-sequelize' | 'create' | 'lint';
 
@@ -13,7 +14,13 @@ export interface CommandOptions {
   readonly name: string | undefined;
   /** `lint --all`: every migration, not only the pending ones. */
   readonly all: boolean;
+  /** The start command's setting flags given (`--required-tables users`), by variable name: they win over the variables. */
+  readonly settings: Readonly<Record<string, string>>;
 }
+
+// Every flag of the start command, so that a pre-deploy step can say what the start says; the migrate CLI uses
+// those of the migrations and the database, and ignores the rest as it ignores their variables.
+const SETTING_FLAGS = Object.fromEntries(SETTINGS.map((setting) => [flagName(setting.env), { type: 'string' as const }]));
 
 export type CommandLine =
   | { readonly kind: 'help'; readonly text: string }
@@ -159,6 +166,9 @@ export function commandHelp(command: CommandName): string {
     '',
     'Options:',
     ...options.map((option) => `  ${option.label.padEnd(width)}  ${option.description}`),
+    '',
+    "The start command's setting flags are taken too and win over their variables (--migrations-dir,",
+    '--required-tables, --database-url, …; `health-gate --help` lists them).',
   ].join('\n');
 }
 
@@ -184,6 +194,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     parsed = parseArgs({
       args: [...rest],
       options: {
+        ...SETTING_FLAGS,
         ...Object.fromEntries(Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }])),
         help: { type: 'boolean', short: 'h' },
       },
@@ -222,5 +233,10 @@ function readOptions(command: CommandName, values: Record<string, string | boole
   if (command === 'baseline' && to === undefined) throw usageError('baseline needs --to NAME: the last migration to record', commandUsage);
   if (to === '') throw usageError('Expected --to to name a migration', commandUsage);
   if (values.all === true && positionals.length > 0) throw usageError('Give NAME or --all, not both', commandUsage);
-  return { json: values.json === true, to, step, name: positionals[0], all: values.all === true };
+  const settings: Record<string, string> = {};
+  for (const setting of SETTINGS) {
+    const value = values[flagName(setting.env)];
+    if (typeof value === 'string') settings[setting.env] = value;
+  }
+  return { json: values.json === true, to, step, name: positionals[0], all: values.all === true, settings };
 }

@@ -1,14 +1,29 @@
 // Reads the migrations folder: SQL files (`-- migrate:up/down` sections, `-- migrate:no-transaction`), JS/TS modules
-// (umzug style) or sequelize-cli migrations, one kind per folder; each with a checksum, in name order.
+// (umzug style), the migrations of sequelize-cli, knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit (see
+// formats/), one kind per folder; each with a checksum, in name order.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
+import { findProjectMigrations, isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
+import { readPrismaMigrations } from './formats/prisma.js';
+import { readDrizzleMigrations } from './formats/drizzle.js';
 
-/** What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), or sequelize-cli migrations. */
-export type MigrationKind = 'sql' | ScriptKind;
+/** Plain SQL migrations of another tool, kept in its own history: Prisma's folders, drizzle-kit's journal. */
+export type ToolSqlKind = 'prisma' | 'drizzle';
+
+/**
+ * What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), the migrations of sequelize-cli,
+ * knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit.
+ */
+export type MigrationKind = 'sql' | ScriptKind | ToolSqlKind;
+
+/** Where another tool keeps its history, when its configuration moves it (knex `tableName`, drizzle `migrations.schema`…). */
+export interface HistoryLocation {
+  readonly table?: string;
+  readonly schema?: string;
+}
 
 interface MigrationBase {
   /** What keys the history: the file name without extension (`schema_migrations`), or with it (`SequelizeMeta`, as sequelize-cli keeps it). */
@@ -19,6 +34,8 @@ interface MigrationBase {
   readonly transactional: boolean;
   /** SHA-256 of the file with line endings normalised, so a checkout with CRLF is not a "change". */
   readonly checksum: string;
+  /** Checksums recorded for the same migration that also match it (pg_dump's `\restrict` key, Prisma's checksum of CRLF files). */
+  readonly alsoAccepted?: readonly string[];
   /** Whether it has a down step (`-- migrate:down` section, `down` export). */
   readonly hasDown: boolean;
 }
@@ -35,10 +52,26 @@ export interface SqlMigration extends MigrationBase {
 /** A JS/TS migration, loaded only when it runs. */
 export interface ScriptMigration extends MigrationBase {
   readonly kind: ScriptKind;
+  /** knex and node-pg-migrate: where the tool keeps its history. */
+  readonly history?: HistoryLocation;
+}
+
+/** One migration of Prisma (`<ts>_<name>/migration.sql`) or drizzle-kit (`<tag>.sql` in its journal), run as one script. */
+export interface ToolSqlMigration extends MigrationBase {
+  readonly kind: ToolSqlKind;
+  readonly sql: string;
+  /** drizzle-kit: the journal's `when`, which drizzle's history records as `created_at`. */
+  readonly when?: number;
+  readonly history?: HistoryLocation;
 }
 
 /** One migration file of any kind; one folder holds one kind. */
-export type MigrationFile = SqlMigration | ScriptMigration;
+export type MigrationFile = SqlMigration | ScriptMigration | ToolSqlMigration;
+
+/** Whether the migration is code (loaded when it runs) rather than SQL. */
+export function isScriptMigration(file: MigrationFile): file is ScriptMigration {
+  return file.kind !== 'sql' && file.kind !== 'prisma' && file.kind !== 'drizzle';
+}
 
 /**
  * `<number>_<name>.sql` or `<number>-<name>.sql` (`0001_create_messages.sql`, `20240101120000-create-messages.sql`): files run in
@@ -104,13 +137,20 @@ export function parseMigration(fileName: string, content: string, filePath = fil
     down: downSql,
     hasDown: downSql !== undefined,
     transactional,
-    checksum: checksumOf(content),
+    // pg_dump writes a new random `\restrict` key on every dump: the same schema dumped again is the same migration.
+    checksum: checksumOf(withoutRestrictLines(content)),
+    ...(PSQL_RESTRICT_LINE.test(content) ? { alsoAccepted: [checksumOf(content)] } : {}),
     firstLine: { up: (hasMarkers ? firstLine.up : firstLine.preamble) ?? 1, down: firstLine.down },
   };
 }
 
 // pg_dump 17.6+ brackets its output in psql's `\restrict KEY` / `\unrestrict KEY`, which only matter to psql: dropped.
 const PSQL_RESTRICT = /^\\(?:un)?restrict\b/;
+const PSQL_RESTRICT_LINE = /^[ \t]*\\(?:un)?restrict\b[^\n]*$/m;
+
+function withoutRestrictLines(content: string): string {
+  return content.replace(new RegExp(PSQL_RESTRICT_LINE.source, 'gm'), '');
+}
 
 // The server understands no psql meta-command (`\connect`, `\set`, …): any other is refused, with its line.
 function withoutPsqlMetaCommand(fileName: string, line: string, lineNumber: number): string {
@@ -133,29 +173,25 @@ export function stripExtension(fileName: string): string {
   return fileName.replace(/\.[^.]+$/, '');
 }
 
-// The `migrations-path` of the project's `.sequelizerc` (sequelize-cli's own configuration, which it runs as code too).
-function sequelizercMigrationsPath(projectDir: string): string | undefined {
-  try {
-    const settings = createRequire(path.join(projectDir, 'package.json'))(path.join(projectDir, '.sequelizerc')) as Record<string, unknown>;
-    const configured = settings['migrations-path'];
-    return typeof configured === 'string' ? path.relative(projectDir, path.resolve(projectDir, configured)) || '.' : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function unreadable(dir: string, error: unknown, projectDir: string): SupervisorError {
-  const sequelizePath = (error as { code?: string }).code === 'ENOENT' ? sequelizercMigrationsPath(projectDir) : undefined;
+  const found = (error as { code?: string }).code === 'ENOENT' ? findProjectMigrations(projectDir) : undefined;
+  const configured = found && path.resolve(projectDir, found.dir) !== path.resolve(dir) ? path.relative(projectDir, path.resolve(projectDir, found.dir)) || '.' : undefined;
   return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Cannot read the migrations folder ${dir}`, {
     cause: error,
-    hint: sequelizePath
-      ? `Your .sequelizerc keeps the migrations in ${sequelizePath}: set MIGRATIONS_DIR=${sequelizePath}.`
-      : 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules or sequelize-cli migrations).',
+    hint: configured
+      ? `Your ${found?.tool} configuration keeps the migrations in ${configured}: set MIGRATIONS_DIR=${configured}, or unset it.`
+      : 'Set MIGRATIONS_DIR to the folder that holds the migration files (.sql, .js/.ts modules, or those of sequelize-cli, Prisma, knex, drizzle-kit or node-pg-migrate).',
   });
 }
 
 function summarize(names: readonly string[]): string {
   return names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+}
+
+// The knexfile's `loadExtensions`, when `dir` is its migrations folder: files with other extensions are not migrations.
+function knexLoadExtensions(dir: string, projectDir: string): readonly string[] | undefined {
+  const project = findProjectMigrations(projectDir);
+  return project?.tool === 'knex' && path.resolve(projectDir, project.dir) === path.resolve(dir) ? project.loadExtensions : undefined;
 }
 
 export interface ReadMigrationsOptions {
@@ -172,14 +208,20 @@ export interface ReadMigrationsOptions {
  * Refuses a folder that mixes kinds, a badly named migration file, and a folder with nothing to run (naming what it holds).
  */
 export async function readMigrationFiles(dir: string, options: ReadMigrationsOptions = {}): Promise<MigrationFile[]> {
+  const projectDir = options.projectDir ?? process.cwd();
+  if (isPrismaFolder(dir)) return readPrismaMigrations(dir);
+  if (isDrizzleFolder(dir)) return readDrizzleMigrations(dir, projectDir);
   let entries: string[];
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
-    throw unreadable(dir, error, options.projectDir ?? process.cwd());
+    throw unreadable(dir, error, projectDir);
   }
   const sqlFiles = entries.filter((entry) => entry.endsWith('.sql'));
-  const scriptFiles = entries.filter((entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts'));
+  const extensions = knexLoadExtensions(dir, projectDir);
+  const scriptFiles = entries.filter(
+    (entry) => SCRIPT_EXTENSION.test(entry) && !entry.endsWith('.d.ts') && (!extensions || extensions.some((extension) => entry.endsWith(extension))),
+  );
   if (sqlFiles.length > 0 && scriptFiles.length > 0) {
     throw new SupervisorError(
       ErrorCodes.MIGRATION_INVALID,
@@ -190,7 +232,7 @@ export async function readMigrationFiles(dir: string, options: ReadMigrationsOpt
   let migrations: MigrationFile[];
   if (scriptFiles.length > 0) {
     const sources = await Promise.all(scriptFiles.map(async (fileName) => ({ fileName, path: path.join(dir, fileName), source: await readFile(path.join(dir, fileName), 'utf8') })));
-    migrations = await classifyScripts(dir, sources, options.projectDir ?? process.cwd());
+    migrations = await classifyScripts(dir, sources, projectDir);
   } else {
     migrations = await Promise.all(
       sqlFiles.map(async (fileName) => {

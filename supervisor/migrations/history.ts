@@ -1,7 +1,9 @@
 // The history: `schema_migrations` for SQL files and JS/TS modules, sequelize-cli's own `SequelizeMeta` for its
-// migrations; one row per applied migration, written with it (in its transaction, unless it cannot have one).
+// migrations, and each other tool's own table for its migrations (see formats/); one row per applied migration,
+// written with it (in its transaction, unless it cannot have one).
 import type { Queryable } from '../database/connection.js';
-import type { MigrationKind } from './files.js';
+import type { MigrationFile, MigrationKind } from './files.js';
+import { toolHistoryOf } from './formats/index.js';
 
 /** One applied migration, as recorded. SequelizeMeta records only the name. */
 export interface AppliedMigration {
@@ -29,9 +31,22 @@ export async function ensureHistoryTable(client: Queryable): Promise<void> {
  */
 export type HistoryOrder = 'name' | 'applied';
 
-/** The history of a folder of `kind` in the given order; empty when its table does not exist yet (a fresh database). */
-export async function readHistory(client: Queryable, order: HistoryOrder = 'name', kind: MigrationKind = 'sql'): Promise<AppliedMigration[]> {
+/**
+ * The history of a folder of `kind` (whose `files` say where another tool keeps it) in the given order; empty when
+ * its table does not exist yet (a fresh database).
+ */
+export async function readHistory(
+  client: Queryable,
+  order: HistoryOrder = 'name',
+  kind: MigrationKind = 'sql',
+  files: readonly MigrationFile[] = [],
+): Promise<AppliedMigration[]> {
   if (kind === 'sequelize') return readSequelizeHistory(client);
+  const tool = toolHistoryOf(kind);
+  if (tool) {
+    const rows = await tool.read(client, files);
+    return order === 'applied' ? rows : [...rows].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
   try {
     const { rows } = await client.query<{ name: string; checksum: string; applied_at: Date; duration_ms: number }>(
       'SELECT name, checksum, applied_at, duration_ms FROM schema_migrations ' +
@@ -89,21 +104,30 @@ export async function readSequelizeHistory(client: Queryable): Promise<AppliedMi
   return result.rows.map((row) => ({ name: row.name, checksum: undefined, appliedAt: undefined, durationMs: undefined }));
 }
 
-/** Creates the history table of a folder of `kind` when it is missing. */
-export async function ensureHistoryTableOf(client: Queryable, kind: MigrationKind): Promise<void> {
-  await (kind === 'sequelize' ? client.query(SEQUELIZE_META_DDL) : ensureHistoryTable(client));
+/** Creates the history table of a folder of `kind` when it is missing, as its tool creates it. */
+export async function ensureHistoryTableOf(client: Queryable, kind: MigrationKind, files: readonly MigrationFile[] = []): Promise<void> {
+  const tool = toolHistoryOf(kind);
+  if (tool) await tool.ensure(client, files);
+  else await (kind === 'sequelize' ? client.query(SEQUELIZE_META_DDL) : ensureHistoryTable(client));
+}
+
+/** The history table of a folder of `kind`, as users know it. */
+export function historyLabelOf(kind: MigrationKind): string {
+  return toolHistoryOf(kind)?.label ?? (kind === 'sequelize' ? 'SequelizeMeta' : 'schema_migrations');
 }
 
 /** Records migrations as applied without running them (baseline, adoption): every row or none. */
 export async function recordWithoutRunning(
   client: Queryable,
-  migrations: readonly { name: string; checksum: string }[],
+  migrations: readonly MigrationFile[],
   kind: MigrationKind = 'sql',
 ): Promise<void> {
   if (migrations.length === 0) return;
+  const tool = toolHistoryOf(kind);
   await client.query('BEGIN');
   try {
-    for (const migration of migrations) {
+    if (tool) await tool.record(client, migrations);
+    else for (const migration of migrations) {
       await (kind === 'sequelize'
         ? client.query('INSERT INTO "SequelizeMeta" (name) VALUES ($1)', [migration.name])
         : recordApplied(client, migration, 0));

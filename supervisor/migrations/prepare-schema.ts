@@ -5,7 +5,8 @@ import { type Config, ownDatabaseUrl } from '../core/config.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { StartupMetrics } from '../core/startup-metrics.js';
 import { type MigrationFile, readMigrationFiles } from './files.js';
-import { readHistory } from './history.js';
+import { historyLabelOf, readHistory } from './history.js';
+import { refuseForeignHistory } from './formats/foreign-history.js';
 import { kindOf, migrateToLatest, planMigrations } from './runner.js';
 import type { PhaseMachine } from '../core/phases.js';
 import { connectionOf, connectionOptions, requireDirectSession } from '../database/connection.js';
@@ -47,7 +48,16 @@ export async function prepareSchema({ pool, config, phases, logger, metrics, bef
   const kind = kindOf(files);
   const client = await pool.connect();
   try {
-    let plan = planMigrations(files, await readHistory(client, 'name', kind));
+    const history = await readHistory(client, 'name', kind, files);
+    const sequelizeMap = kind === 'sql' ? await readSequelizeMap(config.migrationsDir) : undefined;
+    await refuseForeignHistory(client, {
+      dir: config.migrationsDir,
+      kind,
+      historyLabel: historyLabelOf(kind),
+      appliedCount: history.length,
+      adopted: sequelizeMap ? ['SequelizeMeta'] : [],
+    });
+    let plan = planMigrations(files, history);
     for (const row of plan.unknown) {
       logger.warn({ event: 'migration_without_file', migration: row.name }, `applied migration ${row.name} has no file here`);
     }
@@ -70,13 +80,13 @@ export async function prepareSchema({ pool, config, phases, logger, metrics, bef
         lockTimeoutMs: config.migrationLockTimeoutMs,
         statementTimeoutMs: config.migrationStatementTimeoutMs,
         // A database migrated by sequelize-cli has its history adopted first (see sequelize-adoption.ts).
-        sequelizeMap: kind === 'sql' ? await readSequelizeMap(config.migrationsDir) : undefined,
+        sequelizeMap,
         // sequelize-cli migrations run on the user's Sequelize, connected as the supervisor is.
         connection: connectionOptions(ownDatabaseUrl(config), config.dbConnectTimeoutMs),
         onMigrating: (file, index, total) => phases.describe(`applying migration ${index} of ${total}: ${file.name}`),
         onMigrated: (file, durationMs) => metrics?.migrationApplied(file.name, durationMs),
       }).finally(() => signal?.removeEventListener('abort', cancelMigration));
-      plan = planMigrations(files, await readHistory(client, 'name', kind));
+      plan = planMigrations(files, await readHistory(client, 'name', kind, files));
     }
     phases.setCheck('migrations', {
       status: plan.pending.length > 0 ? 'fail' : 'pass',

@@ -3,12 +3,14 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile, ScriptMigration, SqlMigration } from './files.js';
+import { type MigrationFile, type ScriptMigration, type SqlMigration, type ToolSqlMigration, isScriptMigration } from './files.js';
+import type { ToolHistory } from './formats/tool-history.js';
 import { deleteApplied, recordApplied } from './history.js';
 import type { MigrationRunOptions } from './runner.js';
 import { loadScript } from './script-loader.js';
-import type { SequelizeRunner } from './sequelize-runner.js';
+import type { ScriptRunner } from './script-runners.js';
 import { findTransactionStatements } from './transaction-statements.js';
+import { parseStatements } from '../core/sql-statements.js';
 
 /** Which step of a migration runs. */
 export type Direction = 'up' | 'down';
@@ -26,9 +28,16 @@ function migrationFailed(file: MigrationFile, direction: Direction, error: unkno
   // Sequelize wraps the server's error: its `parent` has the SQLSTATE.
   const pgError = ((error as { parent?: unknown }).parent ?? error) as { message?: string; code?: string; position?: string };
   let where = '';
-  if (file.kind === 'sql' && pgError.position) {
+  // The line in the file: of the failing statement (see runStatements), or of the syntax error's position.
+  const lineInSql = (error as { sqlLine?: number }).sqlLine ?? undefined;
+  const sectionStart = file.kind === 'sql' ? (file.firstLine[direction] ?? 1) : 1;
+  if (lineInSql !== undefined) {
+    where = ` at line ${sectionStart + lineInSql - 1} of ${file.fileName}`;
+  } else if (file.kind === 'sql' && pgError.position) {
     const sql = (direction === 'up' ? file.up : file.down) ?? '';
-    where = ` at line ${(file.firstLine[direction] ?? 1) + lineAt(sql, Number(pgError.position)) - 1} of ${file.fileName}`;
+    where = ` at line ${sectionStart + lineAt(sql, Number(pgError.position)) - 1} of ${file.fileName}`;
+  } else if ((file.kind === 'prisma' || file.kind === 'drizzle') && pgError.position) {
+    where = ` at line ${lineAt(file.sql, Number(pgError.position))} of ${file.fileName}`;
   }
   const reason = `${(error as Error).message ?? String(error)}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`;
   if (direction === 'down') {
@@ -50,22 +59,52 @@ function migrationFailed(file: MigrationFile, direction: Direction, error: unkno
   );
 }
 
+/**
+ * Runs SQL of several statements one statement at a time (inside the caller's transaction, so with the same effect as
+ * one query), so that an error at run time, which has no position, still names its statement's line: the error gets
+ * `sqlLine`, the line in `sql`. SQL that does not parse runs as one query: the server's syntax error has a position.
+ */
+async function runStatements(client: Queryable, sql: string): Promise<void> {
+  const statements = await parseStatements(sql);
+  if (!statements || statements.length <= 1) {
+    await client.query(sql);
+    return;
+  }
+  for (const statement of statements) {
+    try {
+      await client.query(statement.text);
+    } catch (error) {
+      const position = Number((error as { position?: string }).position ?? 0);
+      const sqlLine = statement.firstLine + (position > 0 ? lineAt(statement.text, position) - 1 : 0);
+      throw Object.assign(error as object, { sqlLine });
+    }
+  }
+}
+
 function lineAt(sql: string, position: number): number {
   return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
 }
 
-/** What one run needs besides the client: the history table, and the user's Sequelize for sequelize-cli migrations. */
+/** What one run needs besides the client: the history table, and the tool that runs code migrations of another tool. */
 export interface RunContext {
   /** `schema_migrations`, qualified with its schema (see historyTableName). */
   readonly historyTable: string;
-  readonly sequelize: SequelizeRunner | undefined;
+  /** Another tool's history table (Prisma, drizzle-kit), written instead of `schema_migrations`. */
+  readonly tool: ToolHistory | undefined;
+  /** Runs sequelize-cli, knex and node-pg-migrate migrations with their history rows (see script-runners.ts). */
+  readonly runner: ScriptRunner | undefined;
 }
 
 // The step itself, on `client` (SQL, module) inside whatever transaction the caller opened.
-async function runStep(client: Queryable, file: SqlMigration | ScriptMigration, direction: Direction): Promise<void> {
+async function runStep(client: Queryable, file: SqlMigration | ScriptMigration | ToolSqlMigration, direction: Direction): Promise<void> {
   if (file.kind === 'sql') {
-    const sql = direction === 'up' ? file.up : file.down;
-    await client.query(sql ?? '');
+    const sql = (direction === 'up' ? file.up : file.down) ?? '';
+    // Outside a transaction, several statements sent as one query still run as one implicit transaction: kept so.
+    await (file.transactional ? runStatements(client, sql) : client.query(sql));
+    return;
+  }
+  if (!isScriptMigration(file)) {
+    await runStatements(client, file.sql);
     return;
   }
   const loaded = await loadScript(file);
@@ -88,18 +127,23 @@ export async function runSection(
 ): Promise<number> {
   if (direction === 'down' && !file.hasDown) throw downUnavailable([`${file.name} has no down step`]);
   const startedAt = performance.now();
-  if (file.kind === 'sequelize') {
+  if (isScriptMigration(file) && context.runner) {
     try {
-      await context.sequelize?.run(file, direction);
+      await context.runner.run(file, direction);
     } catch (error) {
       throw migrationFailed(file, direction, error);
     }
     return performance.now() - startedAt;
   }
+  const tool = context.tool;
   const recordHistory = (): Promise<void> =>
-    direction === 'up'
-      ? recordApplied(client, file, performance.now() - startedAt, context.historyTable)
-      : deleteApplied(client, file.name, context.historyTable);
+    tool
+      ? direction === 'up'
+        ? tool.record(client, [file])
+        : tool.remove(client, file)
+      : direction === 'up'
+        ? recordApplied(client, file, performance.now() - startedAt, context.historyTable)
+        : deleteApplied(client, file.name, context.historyTable);
   if (file.transactional) {
     await client.query('BEGIN');
     try {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { type LockConnection, MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile, MigrationKind } from './files.js';
+import { type MigrationFile, type MigrationKind, isScriptMigration } from './files.js';
 import {
   type AppliedMigration,
   ensureHistoryTableOf,
@@ -16,7 +16,8 @@ import {
 } from './history.js';
 import { type Direction, type RunContext, downUnavailable, refuseTransactionStatements, runSection } from './run-step.js';
 import { assertLoadable } from './script-loader.js';
-import { openSequelizeRunner } from './sequelize-runner.js';
+import { openScriptRunner } from './script-runners.js';
+import { toolHistoryOf } from './formats/index.js';
 import { type SequelizeMap, adoptSequelizeHistory } from './sequelize-adoption.js';
 
 /** How the history and the files on disk relate. */
@@ -79,6 +80,8 @@ export interface MigrationLockOptions {
    * @default 'sql'
    */
   readonly kind?: MigrationKind;
+  /** The folder's migrations: where another tool keeps its history (knex `tableName`…). */
+  readonly files?: readonly MigrationFile[];
 }
 
 /** What `down` reverts: the `step` most recently applied migrations, or every one applied after `to`. */
@@ -103,7 +106,7 @@ export function inspectMigrations(files: readonly MigrationFile[], history: read
     changed: files.filter((file) => {
       const row = appliedByName.get(file.name);
       // SequelizeMeta keeps no checksum: sequelize-cli's migrations are not checked.
-      return row?.checksum !== undefined && row.checksum !== file.checksum;
+      return row?.checksum !== undefined && row.checksum !== file.checksum && !file.alsoAccepted?.includes(row.checksum);
     }),
     lastApplied,
     outOfOrder: lastApplied === undefined ? [] : pending.filter((file) => file.name < lastApplied),
@@ -188,18 +191,19 @@ async function runWithUmzug(
   const kind = kindOf(files);
   if (names.length === 0) return done;
   const context: RunContext = {
-    historyTable: kind === 'sequelize' ? '"SequelizeMeta"' : await historyTableName(client),
-    sequelize:
-      kind === 'sequelize'
-        ? openSequelizeRunner({
-            projectDir: options.projectDir ?? process.cwd(),
-            migrationsDir: path.dirname(files[0]?.path ?? '.'),
-            connection: requireConnection(options),
-            logger: options.logger,
-            lockTimeoutMs: options.lockTimeoutMs,
-            statementTimeoutMs: options.statementTimeoutMs,
-          })
-        : undefined,
+    historyTable: kind === 'sql' || kind === 'module' ? await historyTableName(client) : '',
+    tool: toolHistoryOf(kind),
+    runner: await openScriptRunner(kind, {
+      client,
+      files,
+      projectDir: options.projectDir ?? process.cwd(),
+      migrationsDir: path.dirname(files[0]?.path ?? '.'),
+      connection: () => requireConnection(options),
+      logger: options.logger,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      signal: options.signal,
+    }),
   };
   const run = async (file: MigrationFile): Promise<void> => {
     if (options.signal?.aborted) throw interrupted(file, options.logger);
@@ -228,7 +232,7 @@ async function runWithUmzug(
     // The history row is written or deleted together with each migration (see runSection),
     // so umzug's log/unlog steps have nothing left to do.
     storage: {
-      executed: async () => (await readHistory(client, 'name', kind)).map((row) => row.name),
+      executed: async () => (await readHistory(client, 'name', kind, files)).map((row) => row.name),
       logMigration: async () => {},
       unlogMigration: async () => {},
     },
@@ -239,7 +243,7 @@ async function runWithUmzug(
   } catch (error) {
     throw unwrapUmzugError(error);
   } finally {
-    await context.sequelize?.close();
+    await context.runner?.close();
   }
   return done;
 }
@@ -255,7 +259,7 @@ function interrupted(file: MigrationFile, logger: Logger, cause?: unknown): Supe
 
 function requireConnection(options: MigrationRunOptions): pg.ClientConfig {
   if (options.connection) return options.connection;
-  throw new SupervisorError(ErrorCodes.UNEXPECTED, 'sequelize-cli migrations need the connection options, which were not given', {
+  throw new SupervisorError(ErrorCodes.UNEXPECTED, 'sequelize-cli and knex migrations need the connection options, which were not given', {
     hint: 'This is a bug: report it with the message above.',
   });
 }
@@ -269,9 +273,9 @@ export async function applyPending(
   files: readonly MigrationFile[],
   options: MigrationRunOptions & { readonly to?: string },
 ): Promise<string[]> {
-  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files))).pending, options.to);
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files), files)).pending, options.to);
   await refuseTransactionStatements(pending, 'up');
-  for (const file of pending) if (file.kind !== 'sql') assertLoadable(file);
+  for (const file of pending) if (isScriptMigration(file)) assertLoadable(file);
   return runWithUmzug(client, files, 'up', pending.map((file) => file.name), options);
 }
 
@@ -286,7 +290,7 @@ export async function revertMigrations(
   options: MigrationRunOptions,
 ): Promise<string[]> {
   // Newest first means the most recently applied, whatever the names: a file applied late is reverted first.
-  const history = await readHistory(client, 'applied', kindOf(files));
+  const history = await readHistory(client, 'applied', kindOf(files), files);
   // A new file out of order does not stop a revert: reverting what follows it is one way to put it in order.
   const { changed } = inspectMigrations(files, history);
   if (changed.length > 0) throw checksumMismatch(changed);
@@ -307,6 +311,7 @@ export async function revertMigrations(
   const blocked = names.flatMap((name) => {
     const file = byName.get(name);
     if (!file) return [`${name} has no file here`];
+    if (file.kind === 'prisma' || file.kind === 'drizzle') return [`${name} has no down step (${file.kind === 'prisma' ? 'Prisma' : 'drizzle-kit'} migrations go forward only)`];
     return file.hasDown ? [] : [`${name} has no down ${file.kind === 'sql' ? 'section' : 'function'}`];
   });
   if (blocked.length > 0) throw downUnavailable(blocked);
@@ -321,7 +326,7 @@ export async function baselineTo(
   to: string,
   logger: Logger,
 ): Promise<string[]> {
-  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files))).pending, to);
+  const pending = pendingUpTo(files, planMigrations(files, await readHistory(client, 'name', kindOf(files), files)).pending, to);
   await recordWithoutRunning(client, pending, kindOf(files));
   const names = pending.map((file) => file.name);
   if (names.length > 0) {
@@ -337,7 +342,7 @@ export async function withMigrationLock<T>(client: Queryable, options: Migration
     options.needsSession ? { kind: 'session', client } : { kind: 'transaction', openConnection: options.openLockConnection },
     { lockId: MIGRATION_LOCK_ID, timeoutMs: options.lockWaitTimeoutMs, logger: options.logger, signal: options.signal },
     async () => {
-      await ensureHistoryTableOf(client, options.kind ?? 'sql');
+      await ensureHistoryTableOf(client, options.kind ?? 'sql', options.files);
       return fn();
     },
   );
@@ -354,7 +359,7 @@ export async function adoptAndApply(
   options: MigrationRunOptions & { readonly sequelizeMap?: SequelizeMap; readonly to?: string },
 ): Promise<{ adopted: string[]; applied: string[] }> {
   const kind = kindOf(files);
-  planMigrations(files, await readHistory(client, 'name', kind));
+  planMigrations(files, await readHistory(client, 'name', kind, files));
   // A folder of sequelize-cli migrations keeps SequelizeMeta as its history: there is nothing to adopt.
   const adoption = kind === 'sql' ? await adoptSequelizeHistory(client, files, options.sequelizeMap, options.logger) : undefined;
   const applied = await applyPending(client, files, options);
@@ -368,9 +373,9 @@ export async function migrateToLatest(
   options: MigrationRunOptions & MigrationLockOptions & { readonly sequelizeMap?: SequelizeMap },
 ): Promise<string[]> {
   const kind = kindOf(files);
-  const { pending } = inspectMigrations(files, await readHistory(client, 'name', kind));
+  const { pending } = inspectMigrations(files, await readHistory(client, 'name', kind, files));
   // A sequelize-cli migration with its own transaction runs on Sequelize's connections: the lock's open transaction
   // elsewhere does not stand in its way (unless it builds an index CONCURRENTLY, which it cannot inside its transaction).
   const needsSession = pending.some((file) => file.kind === 'sql' && !file.transactional);
-  return withMigrationLock(client, { ...options, needsSession, kind }, async () => (await adoptAndApply(client, files, options)).applied);
+  return withMigrationLock(client, { ...options, needsSession, kind, files }, async () => (await adoptAndApply(client, files, options)).applied);
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { MIGRATION_FILE_NAME, type MigrationFile, readMigrationFiles } from './files.js';
 import { SCRIPT_EXTENSION } from './script-files.js';
+import { isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -49,6 +50,14 @@ async function existing(dir: string): Promise<Pick<MigrationFile, 'kind' | 'file
   return entries.filter((entry) => MIGRATION_FILE_NAME.test(entry)).map((fileName) => ({ kind: 'sql', fileName, path: path.join(dir, fileName) }));
 }
 
+// The tools that write their own migrations (and keep files the supervisor does not generate: journals, snapshots).
+const TOOL_COMMANDS: Partial<Record<MigrationFile['kind'], { tool: string; command: string }>> = {
+  prisma: { tool: 'Prisma', command: 'npx prisma migrate dev --name NAME' },
+  drizzle: { tool: 'drizzle-kit', command: 'npx drizzle-kit generate --name NAME' },
+  knex: { tool: 'knex', command: 'npx knex migrate:make NAME' },
+  'node-pg-migrate': { tool: 'node-pg-migrate', command: 'npx node-pg-migrate create NAME' },
+};
+
 /** Creates the next migration file in `dir`, in the folder's format; returns its path. */
 export async function createMigrationFile(dir: string, name: string, now = new Date()): Promise<string> {
   if (!NAME.test(name)) {
@@ -57,8 +66,15 @@ export async function createMigrationFile(dir: string, name: string, now = new D
     });
   }
   await mkdir(dir, { recursive: true });
-  const files = await existing(dir);
+  const files = isPrismaFolder(dir) || isDrizzleFolder(dir) ? [] : await existing(dir);
   const last = files.at(-1);
+  const kind = isPrismaFolder(dir) ? 'prisma' : isDrizzleFolder(dir) ? 'drizzle' : last?.kind;
+  const own = kind ? TOOL_COMMANDS[kind] : undefined;
+  if (own) {
+    throw new SupervisorError(ErrorCodes.USAGE, `The migrations in ${dir} are ${own.tool}'s: write the next one with ${own.tool}`, {
+      hint: `Run \`${own.command}\`; the supervisor runs what it writes as it is.`,
+    });
+  }
   const extension = last ? path.extname(last.fileName) : '.sql';
   let fileName: string;
   let content: string;

@@ -5,10 +5,14 @@ import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
+import { findProjectMigrations } from '../core/project-tools.js';
 import { checksumOf, stripExtension, type ScriptMigration } from './files.js';
 
-/** `module`: umzug style, `up({ context })` with a pg client; `sequelize`: sequelize-cli's `up(queryInterface, Sequelize)`. */
-export type ScriptKind = 'module' | 'sequelize';
+/**
+ * `module`: umzug style, `up({ context })` with a pg client; `sequelize`: sequelize-cli's `up(queryInterface, Sequelize)`;
+ * `knex`: `up(knex)`; `node-pg-migrate`: `up(pgm)`.
+ */
+export type ScriptKind = 'module' | 'sequelize' | 'knex' | 'node-pg-migrate';
 
 /** The extensions of JS/TS migrations (`.d.ts` files excepted). */
 export const SCRIPT_EXTENSION = /\.(?:[cm]?js|[cm]?ts)$/;
@@ -43,6 +47,8 @@ export function kindFromSource(source: string): ScriptKind | undefined {
     if (names.length >= 2) return 'sequelize';
     if (names.length === 1) {
       if (/^(?:queryInterface|qi|queryinterface)$/i.test(names[0]!)) return 'sequelize';
+      if (/^(?:knex|trx)$/i.test(names[0]!)) return 'knex';
+      if (/^pgm$/.test(names[0]!)) return 'node-pg-migrate';
       if (/^(?:context|params|migration)$/i.test(names[0]!)) return 'module';
     }
     return undefined;
@@ -78,10 +84,30 @@ function resolvesSequelize(projectDir: string): boolean {
   }
 }
 
-// A folder whose files do not say: sequelize-cli's when the project has a `.sequelizerc`, or sequelize-cli's names and `sequelize`.
+// A folder whose files do not say: the project's tool (`.sequelizerc`, a knexfile, node-pg-migrate among its
+// dependencies), or sequelize-cli's when the files have its names and `sequelize` is installed.
 async function undecidedKind(fileNames: readonly string[], projectDir: string): Promise<ScriptKind> {
   if (await exists(path.join(projectDir, '.sequelizerc'))) return 'sequelize';
+  const tool = findProjectMigrations(projectDir)?.tool;
+  if (tool === 'knex' || tool === 'node-pg-migrate') return tool;
   return fileNames.every((name) => SEQUELIZE_NAME.test(name)) && resolvesSequelize(projectDir) ? 'sequelize' : 'module';
+}
+
+const SIGNATURES: Record<ScriptKind, string> = {
+  module: 'umzug-style modules, up({ context })',
+  sequelize: 'sequelize-cli migrations, up(queryInterface, Sequelize)',
+  knex: 'knex migrations, up(knex)',
+  'node-pg-migrate': 'node-pg-migrate migrations, up(pgm)',
+};
+
+// Whether the migration can run in the runner's transaction: not when it opens its own (sequelize-cli), opts out of
+// knex's (`config = { transaction: false }`) or calls node-pg-migrate's `pgm.noTransaction()`.
+function transactional(kind: ScriptKind, source: string): boolean {
+  const code = source.replace(COMMENTS, '$1');
+  if (kind === 'sequelize') return !opensOwnTransaction(source);
+  if (kind === 'knex') return !/\btransaction\s*:\s*false\b/.test(code);
+  if (kind === 'node-pg-migrate') return !/\.noTransaction\s*\(/.test(code);
+  return true;
 }
 
 function invalid(message: string, hint: string): SupervisorError {
@@ -102,26 +128,30 @@ export async function classifyScripts(
         'Move other files out of MIGRATIONS_DIR.',
     );
   }
-  const kinds = files.map((file) => ({ file, kind: kindFromSource(file.source) }));
-  const sequelize = kinds.filter((entry) => entry.kind === 'sequelize').map((entry) => entry.file.fileName);
-  const modules = kinds.filter((entry) => entry.kind === 'module').map((entry) => entry.file.fileName);
-  if (sequelize.length > 0 && modules.length > 0) {
+  const byKind = new Map<ScriptKind, string[]>();
+  for (const file of files) {
+    const kind = kindFromSource(file.source);
+    if (kind) byKind.set(kind, [...(byKind.get(kind) ?? []), file.fileName]);
+  }
+  if (byKind.size > 1) {
+    const described = [...byKind].map(([kind, names]) => `${SIGNATURES[kind]}: ${names.join(', ')}`);
     throw invalid(
-      `The migrations folder ${dir} mixes sequelize-cli migrations, up(queryInterface, Sequelize): ${sequelize.join(', ')}, ` +
-        `with umzug-style modules, up({ context }): ${modules.join(', ')}`,
-      'Keep one kind of migration per folder: each kind keeps its own history (SequelizeMeta or schema_migrations).',
+      `The migrations folder ${dir} mixes ${described.join(', with ')}`,
+      'Keep one kind of migration per folder: each kind keeps its own history (SequelizeMeta, knex_migrations, pgmigrations or schema_migrations).',
     );
   }
-  const kind: ScriptKind =
-    sequelize.length > 0 ? 'sequelize' : modules.length > 0 ? 'module' : await undecidedKind(files.map((file) => file.fileName), projectDir);
+  const kind: ScriptKind = [...byKind.keys()][0] ?? (await undecidedKind(files.map((file) => file.fileName), projectDir));
+  const project = findProjectMigrations(projectDir);
+  const history = project && (project.tool === kind || (kind === 'node-pg-migrate' && project.tool === 'node-pg-migrate')) ? { table: project.table, schema: project.schema } : undefined;
   return files.map((file) => ({
     kind,
-    // SequelizeMeta keys a migration by its file name, extension included.
-    name: kind === 'sequelize' ? file.fileName : stripExtension(file.fileName),
+    // SequelizeMeta and knex_migrations key a migration by its file name, extension included.
+    name: kind === 'sequelize' || kind === 'knex' ? file.fileName : stripExtension(file.fileName),
     fileName: file.fileName,
     path: file.path,
-    transactional: kind === 'module' || !opensOwnTransaction(file.source),
+    transactional: transactional(kind, file.source),
     checksum: checksumOf(file.source),
     hasDown: /\bdown\b/.test(file.source.replace(COMMENTS, '$1')),
+    ...(history ? { history } : {}),
   }));
 }

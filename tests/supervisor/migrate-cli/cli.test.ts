@@ -170,6 +170,22 @@ describe('migrate CLI: status and verify', () => {
     expect(missing.stdout).not.toContain('pending');
   });
 
+  it("verify and status take the start command's flags, which win over the variables", async () => {
+    expect((await cli(['up'])).code).toBe(0);
+    const flagged = await cli(['verify', '--required-tables', 'first,fourth', '--port', '8080']);
+    expect(flagged.code).toBe(2);
+    expect(flagged.stdout).toContain('missing required tables: fourth');
+
+    const other = await mkdtemp(path.join(os.tmpdir(), 'migrate-cli-flags-'));
+    try {
+      await writeFile(path.join(other, '0001_only.sql'), 'CREATE TABLE only_one (id int);');
+      const status = await cli(['status', '--json', '--migrations-dir', other]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ pending: [{ name: '0001_only' }] });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('verify fails on a migration added after the last deploy', async () => {
     expect((await cli(['up'])).code).toBe(0);
     await writeFile(path.join(dir, '0004_fourth.sql'), 'CREATE TABLE fourth (id int);');
@@ -482,7 +498,12 @@ describe('migrate CLI: adopting sequelize-cli history', () => {
   it('without sequelize-map.json: status says so and adopt-sequelize refuses', async () => {
     await projectMigrations(null);
     await sequelizeDatabase(ALL_RECORDED);
-    expect((await cli(['status'])).stdout).toContain('SequelizeMeta found, but no sequelize-map.json in the migrations folder');
+    const status = await cli(['status']);
+    expect(status.stdout).toContain('SequelizeMeta found, but no sequelize-map.json in the migrations folder');
+    expect(status.stdout).toContain('SUP_ERR_FOREIGN_HISTORY: This database was migrated by sequelize-cli');
+    const verify = await cli(['verify']);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/^SUP_ERR_FOREIGN_HISTORY: .*its history table SequelizeMeta holds/m);
     const run = await cli(['adopt-sequelize']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^SUP_ERR_ADOPTION_INVALID: There is no sequelize-map.json in /m);

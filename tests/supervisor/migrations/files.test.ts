@@ -58,3 +58,25 @@ describe('readMigrationFiles', () => {
     await expect(readMigrationFiles('/no/such/dir')).rejects.toMatchObject({ code: 'SUP_ERR_MIGRATION_INVALID', hint: expect.stringContaining('MIGRATIONS_DIR') });
   });
 });
+
+describe("pg_dump's \\restrict key", () => {
+  const dump = (key: string): string =>
+    `\\restrict ${key}\n\nSET statement_timeout = 0;\nCREATE TABLE public.items (id integer);\n\n\\unrestrict ${key}\n`;
+
+  it('does not change the checksum of the same schema dumped again', () => {
+    const first = parseMigration('0001_baseline.sql', dump('aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW'));
+    const again = parseMigration('0001_baseline.sql', dump('zY8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE'));
+    expect(again.checksum).toBe(first.checksum);
+  });
+
+  it('still accepts the checksum recorded before, of the file with its key', async () => {
+    const { checksumOf } = await import('../../../supervisor/migrations/files.js');
+    const { planMigrations } = await import('../../../supervisor/migrations/runner.js');
+    const content = dump('aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW');
+    const file = parseMigration('0001_baseline.sql', content);
+    const recorded = [{ name: '0001_baseline', checksum: checksumOf(content), appliedAt: undefined, durationMs: undefined }];
+    expect(planMigrations([file], recorded).pending).toEqual([]);
+    const edited = parseMigration('0001_baseline.sql', content.replace('id integer', 'id bigint'));
+    expect(() => planMigrations([edited], recorded)).toThrow(expect.objectContaining({ code: 'SUP_ERR_CHECKSUM_MISMATCH' }));
+  });
+});

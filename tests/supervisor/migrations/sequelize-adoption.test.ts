@@ -110,14 +110,15 @@ describe('supervisor start on a database migrated by sequelize-cli', () => {
     expect(again.entries().some((entry) => entry.event === 'lock_acquired' || entry.event === 'sequelize_adopted')).toBe(false);
   });
 
-  it('without a map, warns that SequelizeMeta is ignored before the first migration fails on the existing tables', async () => {
+  it('without a map, stops before running anything: SequelizeMeta is named, not the first migration blamed', async () => {
     await writeSwitchingMigrations(dir, null);
     await prepareSequelizeDatabase(db, ALL_RECORDED);
     const sup = await start();
     expect((await sup.exited).code).toBe(1);
-    expect(sup.entries().find((entry) => entry.event === 'sequelize_history_ignored')).toMatchObject({
-      msg: expect.stringContaining('no sequelize-map.json in the migrations folder'),
+    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({
+      code: 'SUP_ERR_FOREIGN_HISTORY',
+      msg: expect.stringContaining('its history table SequelizeMeta holds'),
     });
-    expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_MIGRATION_FAILED' });
+    expect(await db.scalar("SELECT to_regclass('schema_migrations')::text")).toBeNull();
   });
 });
