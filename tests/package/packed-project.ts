@@ -71,12 +71,16 @@ export interface InstalledProject {
   readonly installOutput: string;
 }
 
-/** A new project in a temporary directory: the fixture app and migrations, and the tarball installed from its file. */
-export async function createInstalledProject(tarball: string): Promise<InstalledProject> {
+/**
+ * A new project in a temporary directory: the fixture app and migrations, the project's own packages (`own`, e.g.
+ * `pg@8.11.5`) installed first as a user's project has them, and the tarball installed from its file.
+ */
+export async function createInstalledProject(tarball: string, own: readonly string[] = []): Promise<InstalledProject> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'packed-project-'));
   await cp(FIXTURE_PROJECT, dir, { recursive: true });
   const manifest = { name: 'packed-project', version: '1.0.0', private: true, type: 'module' };
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (own.length > 0) await run('npm', ['install', ...own, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env: userEnv(), timeout: 300_000 });
   const startedAt = performance.now();
   const { stdout, stderr } = await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], {
     cwd: dir,
