@@ -3,7 +3,7 @@
 // (or the migrate CLI, `health-gate migrate …`).
 import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, type CommandLine } from './core/command-line.js';
-import { loadConfigWithFlags } from './core/config.js';
+import { loadConfigWithFlags, loadPortWithFlags } from './core/config.js';
 import { ErrorCodes, exitCodeFor, isSupervisorError } from './core/errors.js';
 import { createLogging } from './core/logger.js';
 import { passwordOf, redactUrlCredentials } from './core/redact.js';
@@ -32,6 +32,14 @@ if (commandLine.kind === 'help') {
   process.stdout.write(`${helpText(packageVersion())}\n`);
 } else if (commandLine.kind === 'version') {
   process.stdout.write(`${packageVersion()}\n`);
+} else if (commandLine.kind === 'reload') {
+  const { reloadSupervisor } = await import('./operations/control-file.js');
+  try {
+    const port = loadPortWithFlags(commandLine.flags);
+    process.stdout.write(`sent SIGHUP to the supervisor of port ${port} (pid ${reloadSupervisor(port)}): it starts a new app and switches to it\n`);
+  } catch (error) {
+    exitWith(error);
+  }
 } else if (commandLine.kind === 'migrate') {
   const { runMigrateCli } = await import('./migrate-cli/cli.js');
   process.exitCode = await runMigrateCli(commandLine.args);

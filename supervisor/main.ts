@@ -11,6 +11,7 @@ import { createProxy } from './http/proxy.js';
 import { createPublicServer } from './http/public-server.js';
 import { createTeardown, handleStopCauses } from './shutdown.js';
 import { passwordOf } from './core/redact.js';
+import { announceSupervisor } from './operations/control-file.js';
 import { sendNotReady } from './http/not-ready-page.js';
 
 export interface SupervisorOptions {
@@ -128,6 +129,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   } catch (error) {
     return fail(error);
   }
+  announceSupervisor(config.port);
   // Fastify loads with the first request for an own route, prom-client now for the metrics (binding METRICS_PORT
   // if set), beside the database work. Either failing fails the supervisor, as a taken PORT does.
   void server.routesLoaded().catch(fail);

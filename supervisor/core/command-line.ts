@@ -11,6 +11,8 @@ export type CommandLine =
   | { readonly kind: 'version' }
   /** The migrate CLI, with the arguments after `migrate`. */
   | { readonly kind: 'migrate'; readonly args: readonly string[] }
+  /** `reload`: SIGHUP to the supervisor of the port the flags or the environment give. */
+  | { readonly kind: 'reload'; readonly flags: Readonly<Record<string, string>> }
   /** Settings given as flags, by variable name (the app command after `--` as APP_COMMAND). */
   | { readonly kind: 'run'; readonly flags: Readonly<Record<string, string>> };
 
@@ -29,9 +31,11 @@ function shellQuote(word: string): string {
 /** Parses the arguments after the command's name; throws SUP_ERR_USAGE for anything it does not know. */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (argv[0] === 'migrate') return { kind: 'migrate', args: argv.slice(1) };
-  const separator = argv.indexOf('--');
-  const own = separator === -1 ? argv : argv.slice(0, separator);
-  const appWords = separator === -1 ? [] : argv.slice(separator + 1);
+  const reload = argv[0] === 'reload';
+  const rest = reload ? argv.slice(1) : argv;
+  const separator = rest.indexOf('--');
+  const own = separator === -1 ? rest : rest.slice(0, separator);
+  const appWords = separator === -1 ? [] : rest.slice(separator + 1);
 
   const options = Object.fromEntries(SETTINGS.map((setting) => [flagName(setting.env), { type: 'string' as const }]));
   let parsed;
@@ -56,6 +60,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const value = values[flagName(setting.env)];
     if (typeof value === 'string') flags[setting.env] = value;
   }
+  if (reload) return { kind: 'reload', flags };
   const appCommand = appCommandOf(appWords);
   if (appCommand !== undefined) flags.APP_COMMAND = appCommand;
   return { kind: 'run', flags };
@@ -71,6 +76,7 @@ export function helpText(version: string): string {
     'Usage:',
     `  ${COMMAND_NAME} [options] -- <app command…>     e.g. ${COMMAND_NAME} --required-tables users -- node server.js`,
     `  ${COMMAND_NAME} migrate <command> [options]     status, verify, up, down, baseline, create, lint (\`migrate --help\`)`,
+    `  ${COMMAND_NAME} reload [--port <port>]          the running supervisor of that port (PORT) replaces its app, dropping no request`,
     `  ${COMMAND_NAME} --help | --version`,
     '',
     'Every option is also an environment variable (shown after it); an option wins over its variable.',

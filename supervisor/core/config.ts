@@ -437,6 +437,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
   return Object.freeze({ ...config, requiredTables: Object.freeze(config.requiredTables) });
 }
 
+/** PORT alone (`health-gate reload`), from `flags` over this process's environment. */
+export function loadPortWithFlags(flags: Env): number {
+  const reader = new EnvReader(process.env, flags);
+  const port = reader.integer('PORT', { min: 1, max: 65535 });
+  throwIfInvalid(reader);
+  return port;
+}
+
 /** The start command's settings: this process's environment and working directory, `flags` over them. */
 export function loadConfigWithFlags(flags: Env): LoadedConfig {
   return loadConfig(process.env, process.cwd(), flags);

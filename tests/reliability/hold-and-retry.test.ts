@@ -2,11 +2,13 @@
 // every request answered by an app (held while it was away, or sent again when it died under them), a POST under
 // way at the crash gets 502 and is never sent twice, a POST that arrives meanwhile is held and answered once, and
 // the hold is bounded: past its count or its time, 503 with Retry-After, and held bodies are not buffered.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
 import { eventually, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
@@ -15,6 +17,7 @@ import { logged, useScenario } from './harness.js';
 import { startLoad, succeeded, type Outcome } from './load.js';
 
 const fixture = useSupervisorFixture('rel_hold');
+const CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
 const scenario = useScenario('rel_hold');
 
 const appPids = (sup: SupervisorProcess): number[] => logged(sup, 'app_ready').map((entry) => Number(entry.childPid));
@@ -73,6 +76,22 @@ describe('SIGHUP under load', () => {
     expect(logged(sup, 'phase').filter((entry) => entry.to === 'restarting_app')).toEqual([]);
     recordFigure('SIGHUP under load', 'reload_longest_wait', longestMs(outcomes), 'ms');
   }, 90_000);
+
+  it('is what `health-gate reload` asks of the supervisor of a port; a port nobody serves is said so, exit 64', async () => {
+    const sup = await fixture.start();
+    await sup.waitForPhase('ready');
+    const [oldPid] = appPids(sup);
+    const reload = spawnSync(process.execPath, [CLI, 'reload', '--port', String(sup.port)], { encoding: 'utf8' });
+    expect(reload.status).toBe(0);
+    expect(reload.stdout).toContain(`port ${sup.port}`);
+    await sup.waitForLog((entry) => entry.event === 'app_reloaded');
+    expect(appPids(sup)[1]).not.toBe(oldPid);
+    expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
+
+    const nobody = spawnSync(process.execPath, [CLI, 'reload', '--port', '1'], { encoding: 'utf8' });
+    expect(nobody.status).toBe(64);
+    expect(nobody.stderr).toContain('No health-gate runs on port 1 here');
+  }, 60_000);
 
   it('keeps the running app serving when the new one does not get ready, with a warning in /health', async () => {
     const marker = path.join(await scenario.tempDir(), 'crash-from-now-on');

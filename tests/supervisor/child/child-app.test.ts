@@ -73,7 +73,7 @@ describe('the child app', () => {
     await sup.waitForPhase('ready');
     const firstPid = await appPid(sup);
 
-    await fetch(`${sup.url}/crash`).catch(() => {});
+    await fetch(`${sup.url}/crash`, { method: 'POST' }).catch(() => {});
     await sup.waitForLog((entry) => entry.event === 'app_restart');
     await sup.waitForPhase('ready');
     const secondPid = await appPid(sup, 2);

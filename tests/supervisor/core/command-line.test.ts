@@ -21,11 +21,13 @@ describe('the command line', () => {
     });
   });
 
-  it('has --help, --version and the migrate subcommand', () => {
+  it('has --help, --version and the migrate and reload subcommands', () => {
     expect(parseCommandLine(['--help'])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['-h'])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
     expect(parseCommandLine(['migrate', 'up', '--to', '0002_x'])).toEqual({ kind: 'migrate', args: ['up', '--to', '0002_x'] });
+    expect(parseCommandLine(['reload', '--port', '8080'])).toEqual({ kind: 'reload', flags: { PORT: '8080' } });
+    expect(parseCommandLine(['reload'])).toEqual({ kind: 'reload', flags: {} });
   });
 
   it('refuses an unknown option or a stray word with SUP_ERR_USAGE', () => {

@@ -44,7 +44,14 @@ describe.runIf(pgDump)('the pg_dump recipe', () => {
     expect(await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).toContain(RECIPE.replace(' --exclude-table=schema_migrations', ' \\\n  --exclude-table=schema_migrations'));
   });
 
-  it('leaves out every history table, so the dump runs as the first migration of a new database', async () => {
+  it('leaves out every history table, so the dump runs as the first migration of a new database', async (context) => {
+    // pg_dump refuses a server newer than itself (the embedded PostgreSQL 18 beside Debian's pg_dump 15).
+    const dumpMajor = Number(/(\d+)\.\d+/.exec((await run(pgDump!, ['--version'])).stdout)?.[1]);
+    const serverMajor = Math.floor(Number(await source.scalar<string>("SELECT current_setting('server_version_num')")) / 10_000);
+    if (dumpMajor < serverMajor) {
+      console.info(`tests: skipped the pg_dump recipe test: pg_dump ${dumpMajor} cannot dump a PostgreSQL ${serverMajor} server (set PG_DUMP_PATH to a pg_dump ${serverMajor} or newer)`);
+      return context.skip();
+    }
     await writeFile(path.join(dir, '0001_items.sql'), 'CREATE TABLE items (id integer PRIMARY KEY, name text);\n');
     await applyMigrations(source.url, dir);
     await source.query(
