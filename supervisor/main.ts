@@ -35,6 +35,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   let embeddedDatabase: Promise<EmbeddedDatabase> | undefined;
   // The startup's database work (wait, migrations, checks): a stop waits for it to end (see shutdown.ts).
   let databaseWork: Promise<unknown> = Promise.resolve();
+  // Once the database was set up: the same again (migrations pending on disk, then the schema check), for a reload.
+  let prepareRelease: (() => Promise<void>) | undefined;
 
   // The embedded development database stops last, right before the process exits, however it exits. A
   // second signal (status above 128) exits at once: the database then shuts itself down (fast shutdown).
@@ -109,7 +111,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     exit: exitAfterDatabase,
   });
   handleStopCauses(teardown.stop, () => {
-    if (app) void app.reload((oldPort) => proxy.portIdle(oldPort, config.drainTimeoutMs)).catch(fail);
+    if (app) void app.reload((oldPort) => proxy.portIdle(oldPort, config.drainTimeoutMs), prepareRelease).catch(fail);
     else logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
   });
 
@@ -161,6 +163,10 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     ]);
     databaseWork = setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
     await databaseWork;
+    prepareRelease = async () => {
+      databaseWork = setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
+      await databaseWork;
+    };
     if (!phases.transition('starting_app')) return;
     app = createAppSupervision({
       config: runConfig,

@@ -32,9 +32,10 @@ export interface AppSupervision {
    * Replaces the running app without dropping a request (SIGHUP): a new one starts on a port of its own beside it,
    * takes new requests once it answers its health path, and the old one is stopped once `drained(oldPort)` resolves
    * (its requests are answered). A new one that does not get ready is stopped and the old one keeps serving, with a
-   * warning in the app check. Not counted as a crash.
+   * warning in the app check. `prepare` runs first (the migrations pending on disk); its failure keeps the old app
+   * too. Not counted as a crash.
    */
-  reload(drained: (oldPort: number) => Promise<unknown>): Promise<void>;
+  reload(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void>;
   /** Stops every app it runs (the one taking traffic, and one being replaced or started by a reload). */
   stop(): Promise<void>;
 }
@@ -149,19 +150,21 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
   });
   signal.addEventListener('abort', () => health.stop(), { once: true });
 
-  async function reload(drained: (oldPort: number) => Promise<unknown>): Promise<void> {
+  async function reload(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void> {
     if (phases.phase !== 'ready' || signal.aborted) {
       logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
       return;
     }
     const previous = childApp;
     logger.info({ event: 'app_reload', childPid: previous.pid }, 'reloading the app: starting a new one beside the running one');
-    const next = newChildApp();
+    let next: ChildApp | undefined;
     try {
+      await prepare?.();
+      next = newChildApp();
       await next.start();
     } catch (error) {
-      await next.stop();
-      apps.delete(next);
+      await next?.stop();
+      if (next) apps.delete(next);
       if (signal.aborted) return;
       logger.warn({ event: 'app_reload_failed', err: error }, `the new app did not get ready; the running one keeps serving: ${(error as Error).message}`);
       phases.setCheck('app', { status: 'warn', output: `pid ${previous.pid ?? '?'}; reload failed: ${(error as Error).message}` });

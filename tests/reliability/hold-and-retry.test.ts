@@ -4,6 +4,7 @@
 // the hold is bounded: past its count or its time, 503 with Retry-After, and held bodies are not buffered.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
-import { eventually, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { MIGRATIONS_DIR } from '../helpers/migrate.js';
+import { eventually, FIXTURE_APP, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { recordFigure } from './figures.js';
 import { logged, useScenario } from './harness.js';
 import { startLoad, succeeded, type Outcome } from './load.js';
@@ -91,6 +93,21 @@ describe('SIGHUP under load', () => {
     const nobody = spawnSync(process.execPath, [CLI, 'reload', '--port', '1'], { encoding: 'utf8' });
     expect(nobody.status).toBe(64);
     expect(nobody.stderr).toContain('No health-gate runs on port 1 here');
+  }, 60_000);
+
+  it('applies a migration added on disk before the new app starts', async () => {
+    const db = await scenario.database();
+    const migrations = path.join(await scenario.tempDir(), 'migrations');
+    await cp(MIGRATIONS_DIR, migrations, { recursive: true });
+    const sup = await scenario.supervisor({ DATABASE_URL: db.url, MIGRATIONS_DIR: migrations, APP_COMMAND: `node ${FIXTURE_APP}` });
+    await sup.waitForPhase('ready');
+    writeFileSync(path.join(migrations, '9999_added_before_reload.sql'), '-- migrate:up\nCREATE TABLE added_before_reload (id int);\n');
+    sup.process.kill('SIGHUP');
+    await sup.waitForLog((entry) => entry.event === 'app_reloaded');
+    expect(await db.scalar("SELECT to_regclass('added_before_reload')::text")).toBe('added_before_reload');
+    const migrated = logged(sup, 'migrated').map((entry) => entry.migration);
+    expect(migrated.at(-1)).toBe('9999_added_before_reload');
+    expect(migrated.filter((name) => name === '9999_added_before_reload')).toHaveLength(1);
   }, 60_000);
 
   it('keeps the running app serving when the new one does not get ready, with a warning in /health', async () => {

@@ -5,6 +5,7 @@ import { cp, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../../supervisor/core/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
@@ -30,8 +31,17 @@ async function nodePgMigrate(options: Record<string, unknown>): Promise<string[]
   const resolved = createRequire(path.join(project.dir, 'package.json')).resolve('node-pg-migrate');
   const { runner } = (await import(pathToFileURL(resolved).href)) as { runner: Runner };
   const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  const run = await runner({ databaseUrl: db.url, dir: project.migrationsDir, migrationsTable: 'pgmigrations', direction: 'up', logger: silent, ...options });
-  return run.map((migration) => migration.name);
+  // A client of the test's own, ended before the database is dropped: node-pg-migrate does not wait for the end of
+  // one it opens itself, and the forced DROP would then end it with an error nobody listens to.
+  const client = new pg.Client({ connectionString: db.url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const run = await runner({ dbClient: client, dir: project.migrationsDir, migrationsTable: 'pgmigrations', direction: 'up', logger: silent, ...options });
+    return run.map((migration) => migration.name);
+  } finally {
+    await client.end();
+  }
 }
 
 describe('node-pg-migrate migrations', () => {
