@@ -479,3 +479,13 @@ export function loadMigrateConfig(env: Env = process.env, cwd: string = process.
 export function loadMigrationsDir(env: Env = process.env, cwd: string = process.cwd(), flags: Env = {}): string {
   return readMigrationsDir(new EnvReader(env, flags), cwd);
 }
+
+/** The migrate CLI's settings from this process's environment and working directory, `flags` over them. */
+export function loadMigrateConfigWithFlags(flags: Env): MigrateConfig {
+  return loadMigrateConfig(process.env, process.cwd(), flags);
+}
+
+/** MIGRATIONS_DIR from this process's environment and working directory, `flags` over them. */
+export function loadMigrationsDirWithFlags(flags: Env): string {
+  return loadMigrationsDir(process.env, process.cwd(), flags);
+}

@@ -2,7 +2,7 @@
 // step. Results go to stdout, progress and errors (`CODE: message` and a hint) to stderr, secrets to neither.
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { type LogLevel, type MigrateConfig, loadMigrateConfig, loadMigrationsDir, ownDatabaseUrl } from '../core/config.js';
+import { type LogLevel, type MigrateConfig, loadMigrateConfigWithFlags, loadMigrationsDirWithFlags, ownDatabaseUrl } from '../core/config.js';
 import { type OwnConnection, connectionOptions, describeTarget, requireDirectSession } from '../database/connection.js';
 import { permanentFailure } from '../database/wait.js';
 import { ErrorCodes, ExitCodes, SupervisorError, exitCodeFor, isSupervisorError } from '../core/errors.js';
@@ -54,14 +54,14 @@ async function connect(config: MigrateConfig): Promise<pg.Client> {
 
 async function runCommand(command: CommandName, options: CommandOptions): Promise<CommandResult> {
   if (command === 'create') {
-    const file = await createMigrationFile(loadMigrationsDir(process.env, process.cwd(), options.settings), options.name ?? '');
+    const file = await createMigrationFile(loadMigrationsDirWithFlags(options.settings), options.name ?? '');
     return { exitCode: ExitCodes.OK, text: `Created ${file}: write its up (and down) SQL before it is applied.` };
   }
   if (command === 'lint' && (options.all || options.name !== undefined)) {
-    const files = selectForLint(await readMigrationFiles(loadMigrationsDir(process.env, process.cwd(), options.settings)), options.name);
+    const files = selectForLint(await readMigrationFiles(loadMigrationsDirWithFlags(options.settings)), options.name);
     return lintResult(files, options.all ? `${files.length} migration${files.length === 1 ? '' : 's'}` : `1 migration (${files[0]?.fileName ?? ''})`);
   }
-  const config = loadMigrateConfig(process.env, process.cwd(), options.settings);
+  const config = loadMigrateConfigWithFlags(options.settings);
   scrub = createScrubber([config.databaseUrl, passwordOf(config.databaseUrl), config.directUrl, passwordOf(config.directUrl)]);
   const [files, sequelizeMap] = await Promise.all([readMigrationFiles(config.migrationsDir), readSequelizeMap(config.migrationsDir)]);
   const client = await connect(config);
