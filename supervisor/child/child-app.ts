@@ -107,6 +107,7 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
       exit = value;
       appGone.abort();
     });
+    let lastStatus: number | undefined;
     try {
       await pRetry(
         async () => {
@@ -117,8 +118,17 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
             status = response.status;
           } catch (error) {
             // Retried like any other failure: p-retry would give up at once on most TypeErrors.
-            throw new Error((error as Error).message, { cause: error });
+            const reason = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).message;
+            throw new Error(`nothing answered on 127.0.0.1:${port}, the PORT it was given (${reason})`, { cause: error });
           }
+          // A 404 says the app runs but has no such path: said at once, not after APP_START_TIMEOUT_MS.
+          if (status === 404 && lastStatus !== 404) {
+            logger.warn(
+              { event: 'app_health_path_not_found', path: options.healthPath },
+              `the app answers 404 on ${options.healthPath}: set APP_HEALTH_PATH to a path of it that answers 200 once it can serve`,
+            );
+          }
+          lastStatus = status;
           if (status !== 200) throw new Error(`it answered ${status}`);
         },
         {
@@ -135,7 +145,14 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
       throw new SupervisorError(
         ErrorCodes.APP_START_TIMEOUT,
         `The app did not answer 200 on ${options.healthPath} within ${options.startTimeoutMs} ms (last: ${(error as Error).message})`,
-        { hint: 'Check that the app listens on $PORT and $HOST, or raise APP_START_TIMEOUT_MS.' },
+        {
+          hint:
+            lastStatus === 404
+              ? `Set APP_HEALTH_PATH (--app-health-path) to a path of the app that answers 200; ${options.healthPath} answers 404.`
+              : lastStatus === undefined
+                ? 'Check that the app listens on $PORT and $HOST (the supervisor sets both), or raise APP_START_TIMEOUT_MS.'
+                : 'Check the app\'s own log above, or raise APP_START_TIMEOUT_MS.',
+        },
       );
     }
   }

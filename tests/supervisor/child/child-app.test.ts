@@ -122,6 +122,22 @@ describe('the child app', () => {
     });
   });
 
+  it('says at once that the health path answers 404, and the fix: APP_HEALTH_PATH', async () => {
+    const sup = await supervisor({ APP_HEALTH_PATH: '/no-such-path', APP_START_TIMEOUT_MS: '30000' });
+    const told = await sup.waitForLog((entry) => entry.event === 'app_health_path_not_found', 10_000);
+    expect(told).toMatchObject({ path: '/no-such-path', msg: expect.stringContaining('set APP_HEALTH_PATH') });
+    // Long before the start timeout.
+    expect(sup.entries().some((entry) => entry.event === 'failed')).toBe(false);
+  });
+
+  it('names the port it gave an app that never listens', async () => {
+    const sup = await supervisor({ APP_COMMAND: `node -e "setInterval(() => {}, 1000)"`, APP_START_TIMEOUT_MS: '1500' });
+    expect((await sup.exited).code).toBe(1);
+    const failed = sup.entries().find((entry) => entry.event === 'failed');
+    expect(failed).toMatchObject({ code: 'SUP_ERR_APP_START_TIMEOUT', msg: expect.stringMatching(/nothing answered on 127\.0\.0\.1:\d+, the PORT it was given \(ECONNREFUSED\)/) });
+    expect(String(failed?.hint)).toContain('$PORT');
+  });
+
   it('leaves no app behind when the supervisor itself is killed', async () => {
     const sup = await supervisor();
     await sup.waitForPhase('ready');
