@@ -107,6 +107,17 @@ async function stopWithRequestInFlight(sup: SupervisorProcess): Promise<void> {
 }
 
 describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its own PID namespace', () => {
+  // The process list once every orphan (its sh and sleeps) has exited.
+  const afterOrphansExit = (sup: SupervisorProcess): ReturnType<typeof processes> =>
+    eventually(
+      async () => {
+        const list = await processes(sup);
+        return list.some((entry) => entry.command === 'sleep' || entry.command === 'sh') ? undefined : list;
+      },
+      10_000,
+      'the orphans to exit',
+    );
+
   it.runIf(tini)("behind the image's ENTRYPOINT (tini): orphans are reaped, no zombie remains, SIGTERM drains and exits 0", async () => {
     const sup = await startAsPid1([...imageEntrypoint(tini as string)]);
     const initial = await processes(sup);
@@ -115,15 +126,7 @@ describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its 
     expect(supervisor).toMatchObject({ ppid: 1, args: [process.execPath, expect.stringMatching(/supervisor\/dist\/cli\.js$/)] });
     await leaveOrphans(sup);
     // The app left 3 orphans at start and 3 now; each has exited by the time this passes.
-    const settled = await eventually(
-      async () => {
-        const list = await processes(sup);
-        return list.some((entry) => entry.command === 'sleep' || entry.command === 'sh') ? undefined : list;
-      },
-      10_000,
-      'the orphans to exit',
-    );
-    expect(settled.filter((entry) => entry.state === 'Z')).toEqual([]);
+    expect((await afterOrphansExit(sup)).filter((entry) => entry.state === 'Z')).toEqual([]);
     await stopWithRequestInFlight(sup);
   });
 
@@ -141,15 +144,7 @@ describe.runIf(namespaces)('the supervisor as a container runs it: PID 1 of its 
       2_500,
       'three running orphans adopted by tini',
     );
-    const settled = await eventually(
-      async () => {
-        const list = await processes(sup);
-        return list.some((entry) => entry.command === 'sleep' || entry.command === 'sh') ? undefined : list;
-      },
-      10_000,
-      'the orphans to exit',
-    );
-    expect(settled.filter((entry) => entry.state === 'Z')).toEqual([]);
+    expect((await afterOrphansExit(sup)).filter((entry) => entry.state === 'Z')).toEqual([]);
     await stopWithRequestInFlight(sup);
   });
 

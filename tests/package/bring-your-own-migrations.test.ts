@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { PROJECT_ROOT, eventually, healthOf, type ExitStatus } from '../helpers/supervisor-process.js';
-import { packSupervisor, startInstalled, userEnv, type InstalledSupervisor } from './packed-project.js';
+import { PROJECT_ROOT } from '../helpers/supervisor-process.js';
+import { exitWithin, packSupervisor, runInProject, startInstalled, untilReady, userEnv, type InstalledSupervisor } from './packed-project.js';
 
 const run = promisify(execFile);
 // The versions this repository tests with (its devDependencies), so that npm finds them in its cache.
@@ -48,34 +48,8 @@ async function installProject(fixture: string, manifest: Record<string, unknown>
   return { dir, installMs: performance.now() - startedAt };
 }
 
-/** A command run in the project against `databaseUrl`, as a user types it there. */
-async function inProject(dir: string, databaseUrl: string, command: string, args: readonly string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(command, args, { cwd: dir, env: userEnv({ DATABASE_URL: databaseUrl }), timeout: 120_000 });
-    return { code: 0, output: `${stdout}${stderr}` };
-  } catch (error) {
-    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
 
-async function untilReady(supervisor: InstalledSupervisor): Promise<void> {
-  await Promise.race([
-    eventually(async () => ((await healthOf(supervisor.url)).status === 200 ? true : undefined), 90_000),
-    supervisor.exited.then((status) => {
-      throw new Error(`exited ${JSON.stringify(status)} before ready:\n${supervisor.lines.join('\n')}`);
-    }),
-  ]);
-}
 
-function exitWithin(supervisor: InstalledSupervisor, timeoutMs: number): Promise<ExitStatus> {
-  return Promise.race([
-    supervisor.exited,
-    new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${supervisor.lines.slice(-30).join('\n')}`)), timeoutMs).unref();
-    }),
-  ]);
-}
 
 const events = (supervisor: InstalledSupervisor, event: string): Record<string, unknown>[] =>
   supervisor.entries().filter((entry) => entry.event === event);
@@ -146,7 +120,7 @@ describe('the packed supervisor in front of projects that bring their own migrat
         ],
       });
 
-      const status = await inProject(sequelizeProject, db.url, 'npx', ['sequelize-cli', 'db:migrate:status']);
+      const status = await runInProject(sequelizeProject, 'npx', ['sequelize-cli', 'db:migrate:status'], { DATABASE_URL: db.url });
       expect(status.code).toBe(0);
       for (const name of SEQUELIZE_MIGRATIONS) expect(status.output).toContain(`up ${name}`);
       expect(status.output).not.toMatch(/^down /m);
@@ -154,7 +128,7 @@ describe('the packed supervisor in front of projects that bring their own migrat
 
     test('a database sequelize-cli migrated first → ready, nothing re-run', async () => {
       const db = await database();
-      const migrated = await inProject(sequelizeProject, db.url, 'npx', ['sequelize-cli', 'db:migrate']);
+      const migrated = await runInProject(sequelizeProject, 'npx', ['sequelize-cli', 'db:migrate'], { DATABASE_URL: db.url });
       expect(migrated.code, migrated.output).toBe(0);
       const supervisor = await start(sequelizeProject, db.url, 'Users,Messages');
       await untilReady(supervisor);
@@ -180,7 +154,7 @@ describe('the packed supervisor in front of projects that bring their own migrat
 
         // What sequelize-cli does with the same migration on a fresh database: the half-made table stays.
         const other = await database();
-        const cli = await inProject(sequelizeProject, other.url, 'npx', ['sequelize-cli', 'db:migrate']);
+        const cli = await runInProject(sequelizeProject, 'npx', ['sequelize-cli', 'db:migrate'], { DATABASE_URL: other.url });
         expect(cli.code).not.toBe(0);
         expect(await other.scalar("SELECT to_regclass('\"Labels\"') IS NOT NULL")).toBe(true);
         expect(await other.scalar('SELECT count(*)::int FROM "SequelizeMeta" WHERE name = $1', [FAILING_SEQUELIZE])).toBe(0);

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { eventually, healthOf } from '../helpers/supervisor-process.js';
-import { createInstalledProject, packSupervisor, startInstalled, type InstalledProject } from './packed-project.js';
+import { createInstalledProject, packSupervisor, startInstalled, untilReady, type InstalledProject } from './packed-project.js';
 
 const OWN_PG = '8.11.5';
 let workDir: string;
@@ -41,7 +40,7 @@ describe('a project with its own pg', () => {
       PORT: await freePort(),
     });
     try {
-      await eventually(async () => ((await healthOf(supervisor.url)).status === 200 ? true : undefined), 60_000, 'ready');
+      await untilReady(supervisor);
     } finally {
       await supervisor.kill();
       await database.drop();

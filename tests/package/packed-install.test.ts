@@ -6,9 +6,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { PROJECT_ROOT, descendants, eventually, healthOf, isAlive, type ExitStatus } from '../helpers/supervisor-process.js';
+import { PROJECT_ROOT, descendants, eventually, healthOf, isAlive } from '../helpers/supervisor-process.js';
 import {
   createInstalledProject,
+  exitWithin,
   packSupervisor,
   runInProject,
   startInstalled,
@@ -40,16 +41,6 @@ async function symlinksBelow(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isSymbolicLink()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-/** Resolves with the exit status, or rejects when the process still runs after `timeoutMs`. */
-function exitWithin(supervisor: InstalledSupervisor, timeoutMs: number): Promise<ExitStatus> {
-  return Promise.race([
-    supervisor.exited,
-    new Promise<never>((_, reject) => {
-      const output = (): string => supervisor.lines.slice(-30).join('\n');
-      setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${output()}`)), timeoutMs).unref();
-    }),
-  ]);
-}
 
 describe('health-gate packed with npm pack and installed into a project of its own', () => {
   let workDir: string;

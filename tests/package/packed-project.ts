@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT, type ExitStatus } from '../helpers/supervisor-process.js';
+import { PROJECT_ROOT, eventually, healthOf, type ExitStatus } from '../helpers/supervisor-process.js';
 
 const run = promisify(execFile);
 const SUPERVISOR_DIR = path.join(PROJECT_ROOT, 'supervisor');
@@ -91,10 +91,15 @@ export async function createInstalledProject(tarball: string, own: readonly stri
   return { dir, installMs: performance.now() - startedAt, installOutput: `${stdout}${stderr}` };
 }
 
-/** A command run to its end in the project, as a user types it in a shell there. */
-export async function runInProject(dir: string, command: string, args: readonly string[]): Promise<{ code: number; output: string }> {
+/** A command run to its end in the project, as a user types it in a shell there (with `env` added, e.g. DATABASE_URL). */
+export async function runInProject(
+  dir: string,
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(command, args, { cwd: dir, env: userEnv(), timeout: 60_000 });
+    const { stdout, stderr } = await run(command, args, { cwd: dir, env: userEnv(env), timeout: 120_000 });
     return { code: 0, output: `${stdout}${stderr}` };
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: string; stderr?: string };
@@ -148,4 +153,24 @@ export function startInstalled(dir: string, args: readonly string[], env: { DATA
       await exited;
     },
   };
+}
+
+/** Resolves once the installed supervisor's /health says 200; rejects, with its output, if it exits first. */
+export async function untilReady(supervisor: InstalledSupervisor, timeoutMs = 90_000): Promise<void> {
+  await Promise.race([
+    eventually(async () => ((await healthOf(supervisor.url)).status === 200 ? true : undefined), timeoutMs),
+    supervisor.exited.then((status) => {
+      throw new Error(`exited ${JSON.stringify(status)} before ready:\n${supervisor.lines.join('\n')}`);
+    }),
+  ]);
+}
+
+/** Resolves with the exit status, or rejects, with its last output, when it still runs after `timeoutMs`. */
+export function exitWithin(supervisor: InstalledSupervisor, timeoutMs: number): Promise<ExitStatus> {
+  return Promise.race([
+    supervisor.exited,
+    new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${supervisor.lines.slice(-30).join('\n')}`)), timeoutMs).unref();
+    }),
+  ]);
 }

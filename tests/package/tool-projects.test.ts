@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../supervisor/core/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { PROJECT_ROOT, eventually, healthOf, type ExitStatus } from '../helpers/supervisor-process.js';
-import { packSupervisor, startInstalled, userEnv, type InstalledSupervisor } from './packed-project.js';
+import { PROJECT_ROOT } from '../helpers/supervisor-process.js';
+import { exitWithin, packSupervisor, runInProject, startInstalled, untilReady, userEnv, type InstalledSupervisor } from './packed-project.js';
 
 const run = promisify(execFile);
 // The versions this repository tests with (its devDependencies), so that npm finds them in its cache.
@@ -35,34 +35,8 @@ async function installProject(fixture: string, packages: readonly string[]): Pro
   return { dir, installMs: performance.now() - startedAt };
 }
 
-/** A command run in the project against `databaseUrl`, as a user types it there. */
-async function inProject(dir: string, databaseUrl: string, command: string, args: readonly string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(command, args, { cwd: dir, env: userEnv({ DATABASE_URL: databaseUrl }), timeout: 120_000 });
-    return { code: 0, output: `${stdout}${stderr}` };
-  } catch (error) {
-    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
 
-async function untilReady(supervisor: InstalledSupervisor): Promise<void> {
-  await Promise.race([
-    eventually(async () => ((await healthOf(supervisor.url)).status === 200 ? true : undefined), 90_000),
-    supervisor.exited.then((status) => {
-      throw new Error(`exited ${JSON.stringify(status)} before ready:\n${supervisor.lines.join('\n')}`);
-    }),
-  ]);
-}
 
-function exitWithin(supervisor: InstalledSupervisor, timeoutMs: number): Promise<ExitStatus> {
-  return Promise.race([
-    supervisor.exited,
-    new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${supervisor.lines.slice(-30).join('\n')}`)), timeoutMs).unref();
-    }),
-  ]);
-}
 
 const migrated = (supervisor: InstalledSupervisor): unknown[] => supervisor.entries().filter((entry) => entry.event === 'migrated').map((entry) => entry.migration);
 const failure = (supervisor: InstalledSupervisor): Record<string, unknown> | undefined => supervisor.entries().find((entry) => entry.event === 'failed');
@@ -180,7 +154,7 @@ describe('the packed supervisor in front of Prisma, knex, drizzle-kit and node-p
       timings['knex start to ready ms'] = performance.now() - startedAt;
       expect(migrated(supervisor)).toEqual(NAMES);
       expect((await db.query('SELECT name, batch FROM knex_migrations ORDER BY id')).rows).toEqual(NAMES.map((name) => ({ name, batch: 1 })));
-      const list = await inProject(projects['knex-project']!, db.url, 'npx', ['knex', 'migrate:list']);
+      const list = await runInProject(projects['knex-project']!, 'npx', ['knex', 'migrate:list'], { DATABASE_URL: db.url });
       expect(list.code, list.output).toBe(0);
       expect(list.output).toContain('Found 2 Completed Migration file/files.');
       expect(list.output).toContain('No Pending Migration files Found.');
@@ -188,7 +162,7 @@ describe('the packed supervisor in front of Prisma, knex, drizzle-kit and node-p
 
     test('a database knex migrated → nothing re-run; a new migration once; a failing one leaves nothing; the wrong folder → SUP_ERR_FOREIGN_HISTORY', async () => {
       const db = await database();
-      const latest = await inProject(projects['knex-project']!, db.url, 'npx', ['knex', 'migrate:latest']);
+      const latest = await runInProject(projects['knex-project']!, 'npx', ['knex', 'migrate:latest'], { DATABASE_URL: db.url });
       expect(latest.code, latest.output).toBe(0);
       const first = await start('knex-project', db.url, 'users,messages');
       await untilReady(first);
@@ -212,7 +186,7 @@ describe('the packed supervisor in front of Prisma, knex, drizzle-kit and node-p
         expect(failure(third)).toMatchObject({ code: 'SUP_ERR_MIGRATION_FAILED' });
         expect(await db.scalar("SELECT to_regclass('labels')::text")).toBeNull();
         expect(await db.scalar('SELECT count(*)::int FROM knex_migrations')).toBe(3);
-        const list = await inProject(projects['knex-project']!, db.url, 'npx', ['knex', 'migrate:list']);
+        const list = await runInProject(projects['knex-project']!, 'npx', ['knex', 'migrate:list'], { DATABASE_URL: db.url });
         expect(list.output).toContain('Found 3 Completed Migration file/files.');
 
         // The same database with a folder of SQL files configured: stopped, the table named, nothing run.
@@ -241,12 +215,12 @@ describe('the packed supervisor in front of Prisma, knex, drizzle-kit and node-p
       timings['node-pg-migrate start to ready ms'] = performance.now() - startedAt;
       expect(migrated(supervisor)).toEqual(NAMES);
       expect((await db.query('SELECT name FROM pgmigrations ORDER BY id')).rows.map((row) => row.name)).toEqual(NAMES);
-      const up = await inProject(projects['node-pg-migrate-project']!, db.url, 'npx', ['node-pg-migrate', 'up']);
+      const up = await runInProject(projects['node-pg-migrate-project']!, 'npx', ['node-pg-migrate', 'up'], { DATABASE_URL: db.url });
       expect(up.code, up.output).toBe(0);
       expect(up.output).toContain('No migrations to run!');
 
       const other = await database();
-      const own = await inProject(projects['node-pg-migrate-project']!, other.url, 'npx', ['node-pg-migrate', 'up']);
+      const own = await runInProject(projects['node-pg-migrate-project']!, 'npx', ['node-pg-migrate', 'up'], { DATABASE_URL: other.url });
       expect(own.code, own.output).toBe(0);
       const again = await start('node-pg-migrate-project', other.url, 'users,messages');
       await untilReady(again);
@@ -297,12 +271,12 @@ describe('the packed supervisor in front of Prisma, knex, drizzle-kit and node-p
       await untilReady(supervisor);
       timings['drizzle start to ready ms'] = performance.now() - startedAt;
       expect(migrated(supervisor)).toEqual(TAGS);
-      const after = await inProject(projects['drizzle-project']!, db.url, 'node', ['--input-type=module', '-e', MIGRATE_WITH_DRIZZLE]);
+      const after = await runInProject(projects['drizzle-project']!, 'node', ['--input-type=module', '-e', MIGRATE_WITH_DRIZZLE], { DATABASE_URL: db.url });
       expect(after.code, after.output).toBe(0);
       expect(after.output).toContain('rows=2');
 
       const other = await database();
-      const own = await inProject(projects['drizzle-project']!, other.url, 'node', ['--input-type=module', '-e', MIGRATE_WITH_DRIZZLE]);
+      const own = await runInProject(projects['drizzle-project']!, 'node', ['--input-type=module', '-e', MIGRATE_WITH_DRIZZLE], { DATABASE_URL: other.url });
       expect(own.code, own.output).toBe(0);
       const again = await start('drizzle-project', other.url, 'users,messages,labels');
       await untilReady(again);
