@@ -1,5 +1,5 @@
 // Every failure the supervisor reports has a stable `code`; callers match on it, never on the text.
-// The README lists every code (a test keeps them in step). Never reuse a retired code.
+// The docs list every code (a test keeps them in step). Never reuse a retired code.
 
 /** Base class: `code` is stable, `hint` says what the operator should do about it. */
 export class SupervisorError extends Error {
@@ -14,7 +14,7 @@ export class SupervisorError extends Error {
   }
 }
 
-/** The codes, each with the exit-visible meaning documented in the README. */
+/** Every code the supervisor reports, in logs, /health and its HTTP answers; each documented in docs/. */
 export const ErrorCodes = {
   CONFIG_INVALID: 'SUP_ERR_CONFIG_INVALID',
   PORT_IN_USE: 'SUP_ERR_PORT_IN_USE',
@@ -44,6 +44,17 @@ export const ErrorCodes = {
   MIGRATION_RISKY: 'SUP_ERR_MIGRATION_RISKY',
   LINT_UNAVAILABLE: 'SUP_ERR_LINT_UNAVAILABLE',
   UNEXPECTED: 'SUP_ERR_UNEXPECTED',
+  // The supervisor's own HTTP answers, as the JSON body's `error.code` (the status in the docs' table).
+  NOT_READY: 'SUP_ERR_NOT_READY',
+  UNAVAILABLE: 'SUP_ERR_UNAVAILABLE',
+  BAD_REQUEST: 'SUP_ERR_BAD_REQUEST',
+  METHOD_NOT_ALLOWED: 'SUP_ERR_METHOD_NOT_ALLOWED',
+  REQUEST_TIMEOUT: 'SUP_ERR_REQUEST_TIMEOUT',
+  CONTENT_TOO_LARGE: 'SUP_ERR_CONTENT_TOO_LARGE',
+  URI_TOO_LONG: 'SUP_ERR_URI_TOO_LONG',
+  HEADERS_TOO_LARGE: 'SUP_ERR_HEADERS_TOO_LARGE',
+  APP_UNREACHABLE: 'SUP_ERR_APP_UNREACHABLE',
+  APP_RESPONSE_TIMEOUT: 'SUP_ERR_APP_RESPONSE_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,6 +2,7 @@
 // JSON for the rest), and 502 with Retry-After when the app dropped a request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PHASE_CHECKS, type CheckName, type Phase, type PhaseSnapshot } from '../core/phases.js';
+import { ErrorCodes } from '../core/errors.js';
 import { viewFor, type DisclosureOptions, type StatusView } from './disclosure.js';
 
 export const RETRY_AFTER_SECONDS = 5;
@@ -89,7 +90,7 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
   const view = viewFor(req, snapshot, disclosure);
   const body = html
     ? htmlPage(view)
-    : JSON.stringify({ error: { code: 'NOT_READY', message: PHASE_TEXT[view.phase].message, phase: view.phase } });
+    : JSON.stringify({ error: { code: ErrorCodes.NOT_READY, message: PHASE_TEXT[view.phase].message, phase: view.phase } });
   res.writeHead(503, {
     'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
     'retry-after': String(RETRY_AFTER_SECONDS),
@@ -102,15 +103,15 @@ export function sendNotReady(req: IncomingMessage, res: ServerResponse, snapshot
 // The gate's own answers for a request that the app did not answer, or that cannot be sent to it: JSON, or a
 // small page for browsers. 502, 503 and 504 are worth a retry (Retry-After); a 4xx is not.
 const GATE_ERRORS = {
-  400: { code: 'BAD_REQUEST', statusMessage: 'Bad Request', title: 'Bad request', message: 'The request is malformed.' },
-  405: { code: 'METHOD_NOT_ALLOWED', statusMessage: 'Method Not Allowed', title: 'Method not allowed', message: 'This method is not served.' },
-  408: { code: 'REQUEST_TIMEOUT', statusMessage: 'Request Timeout', title: 'Request timeout', message: 'The request did not arrive in time.' },
-  413: { code: 'CONTENT_TOO_LARGE', statusMessage: 'Content Too Large', title: 'Content too large', message: 'A chunk extension is too large.' },
-  414: { code: 'URI_TOO_LONG', statusMessage: 'URI Too Long', title: 'URI too long', message: 'The request target is too long.' },
-  431: { code: 'HEADERS_TOO_LARGE', statusMessage: 'Request Header Fields Too Large', title: 'Headers too large', message: 'The request headers are too large (16 KiB at most).' },
-  502: { code: 'BAD_GATEWAY', statusMessage: 'Bad Gateway', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
-  503: { code: 'NOT_READY', statusMessage: 'Service Unavailable', title: 'Unavailable', message: 'The service cannot take this connection now; retry shortly.' },
-  504: { code: 'GATEWAY_TIMEOUT', statusMessage: 'Gateway Timeout', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },
+  400: { code: ErrorCodes.BAD_REQUEST, statusMessage: 'Bad Request', title: 'Bad request', message: 'The request is malformed.' },
+  405: { code: ErrorCodes.METHOD_NOT_ALLOWED, statusMessage: 'Method Not Allowed', title: 'Method not allowed', message: 'This method is not served.' },
+  408: { code: ErrorCodes.REQUEST_TIMEOUT, statusMessage: 'Request Timeout', title: 'Request timeout', message: 'The request did not arrive in time.' },
+  413: { code: ErrorCodes.CONTENT_TOO_LARGE, statusMessage: 'Content Too Large', title: 'Content too large', message: 'A chunk extension is too large.' },
+  414: { code: ErrorCodes.URI_TOO_LONG, statusMessage: 'URI Too Long', title: 'URI too long', message: 'The request target is too long.' },
+  431: { code: ErrorCodes.HEADERS_TOO_LARGE, statusMessage: 'Request Header Fields Too Large', title: 'Headers too large', message: 'The request headers are too large (16 KiB at most).' },
+  502: { code: ErrorCodes.APP_UNREACHABLE, statusMessage: 'Bad Gateway', title: 'The app did not answer', message: 'The app did not answer; retry shortly.' },
+  503: { code: ErrorCodes.UNAVAILABLE, statusMessage: 'Service Unavailable', title: 'Unavailable', message: 'The service cannot take this connection now; retry shortly.' },
+  504: { code: ErrorCodes.APP_RESPONSE_TIMEOUT, statusMessage: 'Gateway Timeout', title: 'The app took too long to answer', message: 'The app did not answer in time; retry shortly.' },
 } as const;
 
 export type GateErrorStatus = keyof typeof GATE_ERRORS;

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrustProxy } from '../core/config.js';
+import { ErrorCodes } from '../core/errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
 import { gateErrorBody, sendGateError } from './not-ready-page.js';
 import { trustedProxyCheck } from './trusted-proxies.js';
@@ -135,7 +136,7 @@ function relayInformation(this: UpstreamRequest, info: http.InformationEvent): v
 
 // The reason an upstream request is destroyed when the app is past APP_RESPONSE_TIMEOUT_MS: one instance, told
 // apart from every other error by identity.
-const RESPONSE_TIMEOUT = Object.assign(new Error('the app sent no response headers in time'), { code: 'SUP_APP_RESPONSE_TIMEOUT' });
+const RESPONSE_TIMEOUT = Object.assign(new Error('the app sent no response headers in time'), { code: ErrorCodes.APP_RESPONSE_TIMEOUT });
 
 // A client connection's requests to the app, one at a time (HTTP/1.1 answers pipelined requests in order): the
 // one under way, and those that arrived behind it waiting their turn, so that a client connection never holds

@@ -100,7 +100,7 @@ describe('the status page in a browser', () => {
     // An API client asking at the same moment gets JSON, not the page.
     const api = await fetch(`${sup.url}/api/messages`, { headers: { accept: 'application/json' } });
     expect(api.status).toBe(503);
-    expect(await api.json()).toMatchObject({ error: { code: 'NOT_READY', phase: 'waiting_for_database' } });
+    expect(await api.json()).toMatchObject({ error: { code: 'SUP_ERR_NOT_READY', phase: 'waiting_for_database' } });
 
     await forwarder.open();
     await page.locator('h1', { hasText: 'Applying database migrations…' }).waitFor({ timeout: STEP_TIMEOUT_MS });

@@ -77,7 +77,7 @@ describe('while the database cannot be reached', () => {
 
     const api = await get(sup, '/api/messages');
     expect(api.status).toBe(503);
-    expect(JSON.parse(api.body)).toMatchObject({ error: { code: 'NOT_READY', phase: 'waiting_for_database' } });
+    expect(JSON.parse(api.body)).toMatchObject({ error: { code: 'SUP_ERR_NOT_READY', phase: 'waiting_for_database' } });
     expectNone(api.body, secrets);
   });
 

@@ -101,7 +101,7 @@ describe('one Host', () => {
     for (const request of [`GET / HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`, `POST / HTTP/1.1\r\n${hosts}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`]) {
       const response = await rawRequest(trusting.port, request);
       expect(response.status).toBe(400);
-      expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+      expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'SUP_ERR_BAD_REQUEST' } });
       expect(response.raw).not.toContain('rawHeaders');
     }
   });

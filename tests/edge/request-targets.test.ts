@@ -85,7 +85,7 @@ describe('targets and methods the supervisor answers itself', () => {
     expect(response.status).toBe(400);
     expect(response.closed).toBe(true);
     const { error } = JSON.parse(response.body.toString()) as { error: { code: string; message: string } };
-    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.code).toBe('SUP_ERR_BAD_REQUEST');
     expect(error.message).toContain(why);
     expect(response.raw).not.toContain('"rawHeaders"');
   });

@@ -68,7 +68,7 @@ describe('an app that never answers', () => {
     expect(response.status).toBe(504);
     expect(response.header('content-type')).toBe(type);
     expect(response.header('retry-after')).toBe('5');
-    if (type === 'application/json') expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'GATEWAY_TIMEOUT' } });
+    if (type === 'application/json') expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'SUP_ERR_APP_RESPONSE_TIMEOUT' } });
     else expect(response.body.toString()).toContain('took too long');
     expect(response.endAfterMs).toBeGreaterThanOrEqual(1_000);
     expect(response.endAfterMs).toBeLessThan(3_000);

@@ -100,7 +100,7 @@ describe('an upgrade the app never answers', () => {
       await once(socket, 'connect');
       socket.write('GET /ws HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
       const [answer] = (await once(socket, 'data')) as [Buffer];
-      expect(answer.toString('latin1')).toMatch(/^HTTP\/1\.1 504 [^]*"code":"GATEWAY_TIMEOUT"/);
+      expect(answer.toString('latin1')).toMatch(/^HTTP\/1\.1 504 [^]*"code":"SUP_ERR_APP_RESPONSE_TIMEOUT"/);
       socket.destroy();
     }
     expect(logged(sup, 'app_response_timeout').filter((entry) => entry.upgrade === true)).toHaveLength(2);

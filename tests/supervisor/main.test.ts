@@ -51,7 +51,7 @@ describe('supervisor startup', () => {
     const notReadyJson = await fetch(`${sup.url}/api/messages`);
     expect(notReadyJson.status).toBe(503);
     expect(notReadyJson.headers.get('retry-after')).toBe('5');
-    expect(await notReadyJson.json()).toMatchObject({ error: { code: 'NOT_READY' } });
+    expect(await notReadyJson.json()).toMatchObject({ error: { code: 'SUP_ERR_NOT_READY' } });
     const notReadyHtml = await fetch(`${sup.url}/`, { headers: { accept: 'text/html' } });
     expect(notReadyHtml.status).toBe(503);
     expect(await notReadyHtml.text()).toContain('<meta http-equiv="refresh"');

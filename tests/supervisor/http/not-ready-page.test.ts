@@ -29,7 +29,7 @@ async function notReadyMessage(phase: Phase): Promise<string> {
   expect(response.status).toBe(503);
   expect(response.headers.get('retry-after')).toBe('5');
   const body = (await response.json()) as { error: { code: string; message: string; phase: string } };
-  expect(body.error).toMatchObject({ code: 'NOT_READY', phase });
+  expect(body.error).toMatchObject({ code: 'SUP_ERR_NOT_READY', phase });
   return body.error.message;
 }
 

@@ -54,7 +54,7 @@ describe('the proxy', () => {
     const response = await fetch(`${sup.url}/destroy`);
     expect(response.status).toBe(502);
     expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.json()).toMatchObject({ error: { code: 'BAD_GATEWAY' } });
+    expect(await response.json()).toMatchObject({ error: { code: 'SUP_ERR_APP_UNREACHABLE' } });
     expect((await fetch(`${sup.url}/status/200`)).status).toBe(200);
   });
 
