@@ -1,6 +1,7 @@
 // The start command's line: `health-gate [options] -- <app command…>`, `health-gate migrate …`, --help, --version.
 // Every setting has a flag named after its variable; a flag wins over the variable.
 import { parseArgs } from 'node:util';
+import { type Refusal, closest, findRefusal, unknownOptionMessage } from './did-you-mean.js';
 import { ErrorCodes, SupervisorError } from './errors.js';
 import { SETTING_GROUPS, SETTINGS, flagName } from './settings.js';
 
@@ -37,19 +38,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const own = separator === -1 ? rest : rest.slice(0, separator);
   const appWords = separator === -1 ? [] : rest.slice(separator + 1);
 
-  const options = Object.fromEntries(SETTINGS.map((setting) => [flagName(setting.env), { type: 'string' as const }]));
+  const options = {
+    ...Object.fromEntries(SETTINGS.map((setting) => [flagName(setting.env), { type: 'string' as const }])),
+    help: { type: 'boolean' as const, short: 'h' },
+    version: { type: 'boolean' as const, short: 'v' },
+  };
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...own],
-      options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-      allowPositionals: false,
-      strict: true,
-    });
+    parsed = parseArgs({ args: [...own], options, allowPositionals: false, strict: true });
   } catch (error) {
-    throw new SupervisorError(ErrorCodes.USAGE, (error as Error).message, {
-      hint: `Usage: ${COMMAND_NAME} [options] -- <app command…>; \`${COMMAND_NAME} --help\` lists the options.`,
-    });
+    throw usageError(rest, own, reload, findRefusal(own, options) ?? (error as Error).message);
   }
   const { help, version, ...values } = parsed.values as Record<string, string | boolean | undefined>;
   if (help) return { kind: 'help' };
@@ -64,6 +62,26 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const appCommand = appCommandOf(appWords);
   if (appCommand !== undefined) flags.APP_COMMAND = appCommand;
   return { kind: 'run', flags };
+}
+
+const USAGE = `Usage: ${COMMAND_NAME} [options] -- <app command…>; \`${COMMAND_NAME} --help\` lists the options.`;
+const SUBCOMMANDS = ['migrate', 'reload'];
+
+// SUP_ERR_USAGE saying what was refused and what to type instead: the option meant, the command meant, or the
+// app's command moved after `--` (the commonest slip: `health-gate node server.js`).
+function usageError(rest: readonly string[], own: readonly string[], reload: boolean, refusal: Refusal | string): SupervisorError {
+  if (typeof refusal === 'string') return new SupervisorError(ErrorCodes.USAGE, refusal, { hint: USAGE });
+  if (refusal.kind === 'unknown-option') return new SupervisorError(ErrorCodes.USAGE, unknownOptionMessage(refusal), { hint: USAGE });
+  const command = refusal.index === 0 && !reload ? closest(refusal.given, SUBCOMMANDS) : undefined;
+  if (command !== undefined) {
+    return new SupervisorError(ErrorCodes.USAGE, `Unknown command "${refusal.given}"; did you mean "${command}"?`, { hint: USAGE });
+  }
+  if (reload) return new SupervisorError(ErrorCodes.USAGE, `reload takes only options, got "${refusal.given}"`, { hint: `Usage: ${COMMAND_NAME} reload [--port <port>]` });
+  const options = own.slice(0, refusal.index);
+  const appCommand = [...own.slice(refusal.index), ...rest.slice(own.length + 1)].map(shellQuote).join(' ');
+  return new SupervisorError(ErrorCodes.USAGE, `"${appCommand}" looks like the app's command: put -- before it`, {
+    hint: `${COMMAND_NAME} ${[...options.map(shellQuote), '--', appCommand].join(' ')}`,
+  });
 }
 
 /** `--help`: usage, then every setting with its flag, variable and default, by group. */

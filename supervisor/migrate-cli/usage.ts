@@ -1,5 +1,6 @@
 // The migrate CLI's commands, options, help texts and exit statuses, and the parsing of its command line.
 import { parseArgs } from 'node:util';
+import { closest, findRefusal, unknownOptionMessage } from '../core/did-you-mean.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { SETTINGS, flagName } from '../core/settings.js';
 
@@ -172,6 +173,11 @@ export function commandHelp(command: CommandName): string {
   ].join('\n');
 }
 
+function unknownCommand(given: string): SupervisorError {
+  const meant = closest(given, COMMAND_NAMES);
+  return usageError(`Unknown command "${given}"${meant === undefined ? '' : `; did you mean "${meant}"?`}`);
+}
+
 function isCommand(value: string | undefined): value is CommandName {
   return value !== undefined && (COMMAND_NAMES as string[]).includes(value);
 }
@@ -184,25 +190,23 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (first === 'help') {
     if (rest[0] === undefined) return { kind: 'help', text: generalHelp() };
     if (isCommand(rest[0])) return { kind: 'help', text: commandHelp(rest[0]) };
-    throw usageError(`Unknown command "${rest[0]}"`);
+    throw unknownCommand(rest[0]);
   }
-  if (!isCommand(first)) throw usageError(`Unknown command "${first}"`);
+  if (!isCommand(first)) throw unknownCommand(first);
 
   const spec = COMMANDS[first];
+  const options = {
+    ...SETTING_FLAGS,
+    ...Object.fromEntries(Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }])),
+    help: { type: 'boolean' as const, short: 'h' },
+  };
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: {
-        ...SETTING_FLAGS,
-        ...Object.fromEntries(Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }])),
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usageError(`${first}: ${(error as Error).message}`, `Run \`health-gate migrate ${first} --help\` for its options.`);
+    const refusal = findRefusal(rest, options, true);
+    const message = refusal?.kind === 'unknown-option' ? unknownOptionMessage(refusal) : (error as Error).message;
+    throw usageError(`${first}: ${message}`, `Run \`health-gate migrate ${first} --help\` for its options.`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { kind: 'help', text: commandHelp(first) };

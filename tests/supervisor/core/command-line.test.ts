@@ -30,9 +30,34 @@ describe('the command line', () => {
     expect(parseCommandLine(['reload'])).toEqual({ kind: 'reload', flags: {} });
   });
 
-  it('refuses an unknown option or a stray word with SUP_ERR_USAGE', () => {
-    expect(() => parseCommandLine(['--prot', '80'])).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE' }));
-    expect(() => parseCommandLine(['node', 'server.js'])).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE' }));
+  it.each([
+    [['--prot', '80'], 'Unknown option --prot; did you mean --port?'],
+    [['--requred-tables', 'users', '--', 'node', 'server.js'], 'Unknown option --requred-tables; did you mean --required-tables?'],
+    [['--REQUIRED_TABLES', 'users'], 'Unknown option --REQUIRED_TABLES; did you mean --required-tables?'],
+    [['--app-health-pth', '/healthz'], 'Unknown option --app-health-pth; did you mean --app-health-path?'],
+    [['--app-health', '/healthz'], 'Unknown option --app-health'], // the start of four options: no guess
+    [['--colour'], 'Unknown option --colour'],
+    [['migrat', 'status'], 'Unknown command "migrat"; did you mean "migrate"?'],
+    [['relaod'], 'Unknown command "relaod"; did you mean "reload"?'],
+    [['reload', 'now'], 'reload takes only options, got "now"'],
+  ])('refuses %j with SUP_ERR_USAGE saying what was meant', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE', message }));
+  });
+
+  it.each([
+    [['node', 'server.js'], 'health-gate -- node server.js'],
+    [['--port', '3000', 'node', 'server.js', '--verbose'], 'health-gate --port 3000 -- node server.js --verbose'],
+    [['--required-tables', 'users', 'npm run serve'], "health-gate --required-tables users -- 'npm run serve'"],
+  ])('says where -- goes when the app command %j comes without it', (argv, fixed) => {
+    expect(() => parseCommandLine(argv)).toThrow(
+      expect.objectContaining({ code: 'SUP_ERR_USAGE', message: expect.stringMatching(/looks like the app's command: put -- before it$/), hint: fixed }),
+    );
+    // The fix as given parses.
+    expect(parseCommandLine(fixed.split(' ').slice(1).filter((word) => !word.startsWith("'") && !word.endsWith("'")))).toMatchObject({ kind: 'run' });
+  });
+
+  it("keeps parseArgs's own words for a missing value", () => {
+    expect(() => parseCommandLine(['--port'])).toThrow(expect.objectContaining({ code: 'SUP_ERR_USAGE', message: expect.stringContaining("'--port <value>' argument missing") }));
   });
 
   it('lists every setting in --help with its flag, variable and default', () => {

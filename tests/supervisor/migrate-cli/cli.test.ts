@@ -67,7 +67,11 @@ describe('migrate CLI: help and usage', () => {
     const cases: [string[], RegExp][] = [
       [[], /Expected a command/],
       [['migrate'], /Unknown command "migrate"/],
-      [['up', '--json'], /Unknown option '--json'/],
+      [['up', '--json'], /up: Unknown option --json$/m],
+      [['statsu'], /Unknown command "statsu"; did you mean "status"\?/],
+      [['help', 'verfy'], /Unknown command "verfy"; did you mean "verify"\?/],
+      [['down', '--stpe', '2'], /down: Unknown option --stpe; did you mean --step\?/],
+      [['status', '--MIGRATIONS_DIR', 'db'], /Unknown option --MIGRATIONS_DIR; did you mean --migrations-dir\?/],
       [['down', '--step', '0'], /--step to be a positive integer/],
       [['down', '--step', '1', '--to', '0001_first'], /--step or --to, not both/],
       [['baseline'], /baseline needs --to NAME/],
