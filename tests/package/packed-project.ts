@@ -122,7 +122,12 @@ export interface InstalledSupervisor {
 
 /** Starts `node_modules/.bin/health-gate <args>` in the project with a JSON log on 127.0.0.1:`port`. */
 export function startInstalled(dir: string, args: readonly string[], env: { DATABASE_URL: string; PORT: number }): InstalledSupervisor {
-  const child = spawn(path.join(dir, 'node_modules/.bin/health-gate'), args, {
+  return startInProject(dir, path.join(dir, 'node_modules/.bin/health-gate'), args, env);
+}
+
+/** Starts `command <args>` in the project (`npm start`, say) as startInstalled does. */
+export function startInProject(dir: string, command: string, args: readonly string[], env: { DATABASE_URL: string; PORT: number }): InstalledSupervisor {
+  const child = spawn(command, args, {
     cwd: dir,
     env: userEnv({ DATABASE_URL: env.DATABASE_URL, PORT: String(env.PORT), HOST: '127.0.0.1', LOG_FORMAT: 'json' }),
     stdio: ['ignore', 'pipe', 'pipe'],
