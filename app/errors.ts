@@ -1,4 +1,4 @@
-// Every error the API answers with has a stable `code` (listed in the README); clients match on it.
+// Every error the API answers with has a stable `code` (listed in app/README.md); clients match on it.
 
 /** One problem with the request, e.g. `{ path: 'title', message: 'Too big: expected at most 200 characters' }`. */
 export interface ErrorDetail {

@@ -14,7 +14,7 @@ function integer(name: string, fallback: number, min: 0 | 1): number {
 
 const positiveInteger = (name: string, fallback: number): number => integer(name, fallback, 1);
 
-/** What `npm run bench` measures with; see the README's Performance section. */
+/** What `npm run bench` measures with; see docs/performance.md. */
 export const benchConfig = Object.freeze({
   rounds: positiveInteger('BENCH_ROUNDS', 5),
   durationS: positiveInteger('BENCH_DURATION_S', 3),

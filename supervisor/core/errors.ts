@@ -1,5 +1,5 @@
 // Every failure the supervisor reports has a stable `code`; callers match on it, never on the text.
-// The docs list every code (a test keeps them in step). Never reuse a retired code.
+// docs/error-codes.md lists every code (tests/supervisor/core/errors.test.ts keeps them in step). Never reuse a retired code.
 
 /** Base class: `code` is stable, `hint` says what the operator should do about it. */
 export class SupervisorError extends Error {
@@ -14,7 +14,7 @@ export class SupervisorError extends Error {
   }
 }
 
-/** Every code the supervisor reports, in logs, /health and its HTTP answers; each documented in docs/. */
+/** Every code the supervisor reports, in logs, /health and its HTTP answers; each documented in docs/error-codes.md. */
 export const ErrorCodes = {
   CONFIG_INVALID: 'SUP_ERR_CONFIG_INVALID',
   PORT_IN_USE: 'SUP_ERR_PORT_IN_USE',
@@ -59,7 +59,7 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Exit statuses of the command (the start and `migrate`); the README lists them. */
+/** Exit statuses of the command (the start and `migrate`); docs/operations.md and docs/migrate-cli.md list them. */
 export const ExitCodes = {
   OK: 0,
   FAILURE: 1,

@@ -53,7 +53,7 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
   const output = options.output ?? process.stdout;
   const secrets = [...options.secrets];
   let scrub = createScrubber(secrets);
-  // pino-pretty loads only for a terminal, never in production.
+  // pino-pretty loads only for pretty lines: a terminal outside production (auto), or LOG_FORMAT=pretty.
   const target: DestinationStream = usePretty(options, output)
     ? (await import('pino-pretty')).default({ destination: output, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' })
     : output;

@@ -72,7 +72,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
   {
     title: 'Operations',
     settings: [
-      { env: 'NODE_ENV', defaultText: 'none', help: 'production: JSON logs, DATABASE_URL required' },
+      { env: 'NODE_ENV', defaultText: 'none', help: 'production: JSON logs (unless LOG_FORMAT=pretty), DATABASE_URL required' },
       { env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
       { env: 'LOG_FORMAT', default: 'auto', help: 'json, pretty, or auto (pretty in a terminal outside production)' },
       { env: 'METRICS_TOKEN', defaultText: 'none', help: 'bearer token that enables /metrics on the public port, and shows the detail of /health and the status page (at least 16 characters)' },

@@ -1,5 +1,5 @@
 // What went wrong with TLS, and which setting fixes it: each failure gets a hint for its own cause, and
-// never the sslmode that just failed. pg's modes differ from libpq's: see the README's TLS section.
+// never the sslmode that just failed. pg's modes differ from libpq's: see docs/poolers-and-tls.md, "TLS".
 import { describeTarget } from './connection.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 

@@ -160,7 +160,7 @@ const COMMANDS: Record<Exclude<CommandName, 'create'>, (context: CommandContext,
     }
     if (!sequelizeMap) {
       throw new SupervisorError(ErrorCodes.ADOPTION_INVALID, `There is no ${SEQUELIZE_MAP_FILE} in ${config.migrationsDir}`, {
-        hint: "Write it first: each of our migrations' name with the sequelize-cli file names it replaces (see the README).",
+        hint: "Write it first: each of our migrations' name with the sequelize-cli file names it replaces (see health-gate's docs/migrate-cli.md, \"Switching from another tool\").",
       });
     }
     const result = await withMigrationLock(client, runOptions(context), () => adoptSequelizeHistory(client, files, sequelizeMap, logger));

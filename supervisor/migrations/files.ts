@@ -86,7 +86,7 @@ export function checksumOf(content: string): string {
 
 function invalid(file: string, problem: string): SupervisorError {
   return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Migration ${file}: ${problem}`, {
-    hint: 'Fix the migration file; the README describes the format.',
+    hint: "Fix the migration file; health-gate's docs/migrations/sql-and-js.md describes the format.",
   });
 }
 

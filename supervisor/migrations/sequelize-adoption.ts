@@ -26,7 +26,7 @@ export interface AdoptionResult extends AdoptionPlan {
   readonly found: boolean;
 }
 
-function invalid(message: string, hint = `Fix ${SEQUELIZE_MAP_FILE}; the README's "Migrate CLI" section describes it.`): SupervisorError {
+function invalid(message: string, hint = `Fix ${SEQUELIZE_MAP_FILE}; health-gate's docs/migrate-cli.md describes it ("Switching from another tool").`): SupervisorError {
   return new SupervisorError(ErrorCodes.ADOPTION_INVALID, message, { hint });
 }
 

@@ -4,8 +4,8 @@ import { ConfigError } from '../../app/config.js';
 import { AppError, ErrorCodes, errorBody } from '../../app/errors.js';
 
 describe('error codes', () => {
-  it('are all listed in the README with their status', async () => {
-    const doc = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  it('are all listed in app/README.md with their status', async () => {
+    const doc = await readFile(new URL('../../app/README.md', import.meta.url), 'utf8');
     for (const code of Object.values(ErrorCodes)) {
       const status = new AppError(code, 'x').status;
       expect(doc, code).toContain(`| \`${code}\` | ${status} |`);

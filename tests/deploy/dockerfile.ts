@@ -82,5 +82,5 @@ export function imageEnvironment(text: string = readDockerfileText()): Record<st
 }
 
 // The most the supervisor takes from SIGTERM to its exit: the drain, the app's stop, then 1 s for the app's SIGKILL
-// and 2 s to close its ports (README "Shutdown"; render.yaml's maxShutdownDelaySeconds has the same sum).
+// and 2 s to close its ports (docs/operations.md, "Shutdown"; render.yaml's maxShutdownDelaySeconds has the same sum).
 export const SHUTDOWN_MARGIN_MS = 3_000;

@@ -10,7 +10,7 @@ import { imageEnvironment, SHUTDOWN_MARGIN_MS } from './dockerfile.js';
 import { build, KUBERNETES_DIR, readKustomization, readYamlDocuments, validateManifest, type Manifest } from './kubernetes.js';
 import { unknownKeys } from './strict-schema.js';
 
-// README "Performance" and "On a small instance", Node 24: the supervisor under load, its migration helper on a
+// docs/performance.md and docs/small-instance.md, Node 24: the supervisor under load, its migration helper on a
 // first start, and the board app once ready (MB).
 const SUPERVISOR_UNDER_LOAD_MB = 123;
 const MIGRATION_HELPER_MB = 70;

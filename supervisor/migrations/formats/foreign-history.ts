@@ -76,7 +76,7 @@ export async function refuseForeignHistory(client: Queryable, options: ForeignHi
       hint:
         `To keep ${history.tool}'s history, run its migrations: unset MIGRATIONS_DIR so that ${history.layout} is found, or set MIGRATIONS_DIR to that folder. ` +
         `To replace ${history.tool} with the migrations in ${options.dir}, record what it already applied with ` +
-        '`health-gate migrate baseline --to <last migration it covers>` (see the README, "Switching from another tool").',
+        "`health-gate migrate baseline --to <last migration it covers>` (see health-gate's docs/migrate-cli.md, \"Switching from another tool\").",
     },
   );
 }

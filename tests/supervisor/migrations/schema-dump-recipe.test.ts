@@ -1,4 +1,4 @@
-// README's pg_dump recipe ("Switching from another tool", "From a schema dump"), run as written on a database that
+// The pg_dump recipe of docs/migrate-cli.md ("Switching from another tool", "From a schema dump"), run as written on a database that
 // health-gate and other tools migrated: the dump must leave out every history table, or the new migration fails on
 // every new database (`relation "schema_migrations" already exists`).
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ const pgDump = findSystemTool(
   { name: 'pg_dump', command: 'pg_dump', pathVariable: 'PG_DUMP_PATH', usualFolders: ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/15/bin'], install: 'apt-get install postgresql-client (Debian, Ubuntu), brew install libpq (macOS)' },
   'the pg_dump recipe test',
 );
-// The recipe's options, as README writes them (checked below), before the connection string.
+// The recipe's options, as docs/migrate-cli.md writes them (checked below), before the connection string.
 const RECIPE =
   "pg_dump --schema-only --no-owner --no-privileges --exclude-table=schema_migrations --exclude-table='\"SequelizeMeta\"' " +
   "--exclude-table=_prisma_migrations --exclude-table='knex_migrations*' --exclude-table='pgmigrations*' --exclude-schema=drizzle";
@@ -40,8 +40,8 @@ afterEach(async () => {
 const recipeArgs = (): string[] => RECIPE.split(' ').slice(1).map((word) => word.replace(/'/g, ''));
 
 describe.runIf(pgDump)('the pg_dump recipe', () => {
-  it('is the one README gives', async () => {
-    expect(await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).toContain(RECIPE.replace(' --exclude-table=schema_migrations', ' \\\n  --exclude-table=schema_migrations'));
+  it('is the one docs/migrate-cli.md gives', async () => {
+    expect(await readFile(path.join(PROJECT_ROOT, 'docs/migrate-cli.md'), 'utf8')).toContain(RECIPE.replace(' --exclude-table=schema_migrations', ' \\\n  --exclude-table=schema_migrations'));
   });
 
   it('leaves out every history table, so the dump runs as the first migration of a new database', async (context) => {
