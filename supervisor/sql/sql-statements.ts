@@ -28,7 +28,7 @@ const LEADING_SPACE_AND_COMMENTS = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/
 
 // Compiled beside this module; when this module runs from its TypeScript source (this repository's tests), the
 // build's copy.
-const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new URL('../dist/core/sql-parser-process.js', import.meta.url)]
+const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new URL('../dist/sql/sql-parser-process.js', import.meta.url)]
   .map((url) => fileURLToPath(url))
   .find((file) => existsSync(file)) ?? fileURLToPath(new URL('./sql-parser-process.js', import.meta.url));
 // The helper process stays for more SQL a moment, then goes: a start parses its migrations in one burst.

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
-import { applyMigrations } from '../../helpers/migrate.js';
-import { startSupervisor, type SupervisorProcess } from '../../helpers/supervisor-process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { applyMigrations } from '../helpers/migrate.js';
+import { startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 let db: TestDatabase;
 let dir: string;
