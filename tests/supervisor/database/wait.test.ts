@@ -96,8 +96,8 @@ describe('waitForDatabase', () => {
   });
 
   it.each([
-    ['a role that does not exist', (url: URL) => (url.username = 'nobody_here'), ErrorCodes.DB_AUTH_FAILED, /Check the user and password in DATABASE_URL/],
-    ['a database that does not exist', (url: URL) => (url.pathname = '/no_such_database'), ErrorCodes.DB_NOT_FOUND, /Create the database or fix its name/],
+    ['a role that does not exist', (url: URL): void => void (url.username = 'nobody_here'), ErrorCodes.DB_AUTH_FAILED, /Check the user and password in DATABASE_URL/],
+    ['a database that does not exist', (url: URL): void => void (url.pathname = '/no_such_database'), ErrorCodes.DB_NOT_FOUND, /Create the database or fix its name/],
   ] as const)('fails at the first attempt on %s, with a hint', async (_what, change, code, hint) => {
     const { error, failed, elapsedMs } = await wait(withUrl(change));
     expect(error).toMatchObject({ code, hint: expect.stringMatching(hint) });
