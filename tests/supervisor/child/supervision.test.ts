@@ -202,7 +202,18 @@ describe('app supervision: reloads', () => {
     expect(appProcesses()).toEqual([supervision.childApp.pid]);
   });
 
-  it('a stop during a reload stops both apps', async () => {
+  it('a stop while the replaced app drains stops it too', async () => {
+    const supervised = await supervise();
+    const oldPid = supervised.supervision.childApp.pid;
+    // Its requests never finish: the old app stays until the stop.
+    void supervised.supervision.reload(() => new Promise(() => {}));
+    await until('the switch to the new app', () => supervised.supervision.childApp.pid !== oldPid && supervised.events('app_ready').length === 2);
+    expect(appProcesses()).toHaveLength(2);
+    await supervised.stop();
+    expect(appProcesses()).toEqual([]);
+  });
+
+  it('a stop while the new app starts stops both apps', async () => {
     const supervised = await supervise();
     nextAppsStartSlowly(10_000);
     const reloading = supervised.supervision.reload(noDrain);
