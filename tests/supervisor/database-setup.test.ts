@@ -20,7 +20,7 @@ const running: SupervisorProcess[] = [];
 
 beforeEach(async () => {
   db = await createTestDatabase('prepare_schema');
-  dir = await mkdtemp(path.join(os.tmpdir(), 'prepare-schema-'));
+  dir = await mkdtemp(path.join(os.tmpdir(), 'database-setup-'));
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((sup) => sup.kill()));
