@@ -33,7 +33,7 @@ export interface AppSupervision {
    * takes new requests once it answers its health path, and the old one is stopped once `drained(oldPort)` resolves
    * (its requests are answered). A new one that does not get ready is stopped and the old one keeps serving, with a
    * warning in the app check. `prepare` runs first (the migrations pending on disk); its failure keeps the old app
-   * too. Not counted as a crash.
+   * too. Not counted as a crash. One at a time: a reload asked while one is under way runs after it.
    */
   reload(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void>;
   /** Stops every app it runs (the one taking traffic, and one being replaced or started by a reload). */
@@ -150,7 +150,7 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
   });
   signal.addEventListener('abort', () => health.stop(), { once: true });
 
-  async function reload(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void> {
+  async function replaceApp(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void> {
     if (phases.phase !== 'ready' || signal.aborted) {
       logger.info({ event: 'app_reload_skipped', phase: phases.phase }, `reload asked in phase ${phases.phase}: only a running app reloads`);
       return;
@@ -183,6 +183,15 @@ export function createAppSupervision(options: AppSupervisionOptions): AppSupervi
     await previous.stop();
     apps.delete(previous);
     logger.info({ event: 'app_reloaded', childPid: next.pid, previousPid: previous.pid }, 'the new app took over; the previous one is stopped');
+  }
+
+  // One reload at a time: a second one started beside it would replace the same app, and the first new app would be
+  // left running with no traffic. One asked meanwhile runs after it, so the app that runs is started after the last ask.
+  let reloads: Promise<void> = Promise.resolve();
+  function reload(drained: (oldPort: number) => Promise<unknown>, prepare?: () => Promise<void>): Promise<void> {
+    const next = reloads.then(() => replaceApp(drained, prepare));
+    reloads = next.catch(() => {});
+    return next;
   }
 
   return {

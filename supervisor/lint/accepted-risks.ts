@@ -3,7 +3,7 @@
 //   -- lint:accept-file <rule>[, <rule>…] [why]   for the whole file
 // A rule named `all` accepts every rule.
 
-import type { SqlStatement } from '../core/sql-statements.js';
+import type { SqlStatement } from '../sql/sql-statements.js';
 
 type StatementLines = Pick<SqlStatement, 'firstLine' | 'lastLine'>;
 

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { MigrationLintMode } from '../core/config.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
-import type { MigrationFile } from '../migrations/files.js';
+import type { MigrationFile } from '../migrations/migration.js';
 import { lintMigrations } from './lint-migrations.js';
 import { lintSubjectsOf } from './subjects.js';
 

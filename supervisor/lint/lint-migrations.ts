@@ -3,7 +3,7 @@
 import { ADVICE, RULES_NOT_APPLIED } from './advice.js';
 import { type Acceptance, readAcceptedRisks } from './accepted-risks.js';
 import { runSquawk, type SquawkInput } from './squawk.js';
-import { parseStatements } from '../core/sql-statements.js';
+import { parseStatements } from '../sql/sql-statements.js';
 
 /** A migration to lint, as it is on disk. */
 export interface LintSubject {

@@ -1,7 +1,7 @@
 // What the lint reads of each migration file: the SQL of SQL migrations (Prisma's and drizzle-kit's too); JS/TS,
 // sequelize-cli, knex and node-pg-migrate migrations are listed as not linted, since their SQL is known only when they run.
 import { readFile } from 'node:fs/promises';
-import { type MigrationFile, isScriptMigration } from '../migrations/files.js';
+import { type MigrationFile, isScriptMigration } from '../migrations/migration.js';
 import type { LintSubject } from './lint-migrations.js';
 
 const NOT_LINTED: Readonly<Record<string, string>> = {

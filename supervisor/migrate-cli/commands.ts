@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MigrateConfig } from '../core/config.js';
 import { ErrorCodes, ExitCodes, SupervisorError } from '../core/errors.js';
-import type { MigrationFile } from '../migrations/files.js';
+import type { MigrationFile } from '../migrations/migration.js';
 import type { OwnConnection, Queryable } from '../database/connection.js';
 import { historyLabelOf, readHistory } from '../migrations/history.js';
 import { refuseForeignHistory } from '../migrations/formats/foreign-history.js';
@@ -15,7 +15,6 @@ import { formatStatus, formatVerify, readStatus, verifyDatabase } from './report
 import type { CommandName, CommandOptions } from './usage.js';
 import {
   type MigrationLockOptions,
-  type MigrationRunOptions,
   adoptAndApply,
   baselineTo,
   inspectMigrations,
@@ -23,6 +22,7 @@ import {
   revertMigrations,
   withMigrationLock,
 } from '../migrations/runner.js';
+import type { MigrationRunOptions } from '../migrations/run-step.js';
 import { SEQUELIZE_MAP_FILE, type SequelizeMap, adoptSequelizeHistory } from '../migrations/sequelize-adoption.js';
 
 export interface CommandContext {

@@ -1,7 +1,7 @@
 // What `migrate status` and `migrate verify` find, read without a lock and without changing anything,
 // and how they print it.
 import { ErrorCodes, type SupervisorError } from '../core/errors.js';
-import type { MigrationFile, MigrationKind } from '../migrations/files.js';
+import type { MigrationFile, MigrationKind } from '../migrations/migration.js';
 import type { Queryable } from '../database/connection.js';
 import { readHistory } from '../migrations/history.js';
 import { toolHistoryOf } from '../migrations/formats/index.js';

@@ -1,77 +1,14 @@
 // Reads the migrations folder: SQL files (`-- migrate:up/down` sections, `-- migrate:no-transaction`), JS/TS modules
 // (umzug style), the migrations of sequelize-cli, knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit (see
 // formats/), one kind per folder; each with a checksum, in name order.
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import { SCRIPT_EXTENSION, type ScriptKind, classifyScripts } from './script-files.js';
+import { type MigrationFile, type SqlMigration, checksumOf } from './migration.js';
+import { SCRIPT_EXTENSION, classifyScripts } from './script-files.js';
 import { findProjectMigrations, isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
 import { readPrismaMigrations } from './formats/prisma.js';
 import { readDrizzleMigrations } from './formats/drizzle.js';
-
-/** Plain SQL migrations of another tool, kept in its own history: Prisma's folders, drizzle-kit's journal. */
-export type ToolSqlKind = 'prisma' | 'drizzle';
-
-/**
- * What a folder holds: SQL files, JS/TS modules run with a pg client (umzug style), the migrations of sequelize-cli,
- * knex or node-pg-migrate, or the SQL of Prisma or drizzle-kit.
- */
-export type MigrationKind = 'sql' | ScriptKind | ToolSqlKind;
-
-/** Where another tool keeps its history, when its configuration moves it (knex `tableName`, drizzle `migrations.schema`…). */
-export interface HistoryLocation {
-  readonly table?: string;
-  readonly schema?: string;
-}
-
-interface MigrationBase {
-  /** What keys the history: the file name without extension (`schema_migrations`), or with it (`SequelizeMeta`, as sequelize-cli keeps it). */
-  readonly name: string;
-  readonly fileName: string;
-  readonly path: string;
-  /** False when the migration cannot run inside the runner's transaction (`-- migrate:no-transaction`, or a sequelize-cli migration that opens its own). */
-  readonly transactional: boolean;
-  /** SHA-256 of the file with line endings normalised, so a checkout with CRLF is not a "change". */
-  readonly checksum: string;
-  /** Checksums recorded for the same migration that also match it (pg_dump's `\restrict` key, Prisma's checksum of CRLF files). */
-  readonly alsoAccepted?: readonly string[];
-  /** Whether it has a down step (`-- migrate:down` section, `down` export). */
-  readonly hasDown: boolean;
-}
-
-/** One SQL migration file, parsed. */
-export interface SqlMigration extends MigrationBase {
-  readonly kind: 'sql';
-  readonly up: string;
-  readonly down: string | undefined;
-  /** The file's line numbers where the up and down SQL start, so that errors can point into the file. */
-  readonly firstLine: { readonly up: number; readonly down: number | undefined };
-}
-
-/** A JS/TS migration, loaded only when it runs. */
-export interface ScriptMigration extends MigrationBase {
-  readonly kind: ScriptKind;
-  /** knex and node-pg-migrate: where the tool keeps its history. */
-  readonly history?: HistoryLocation;
-}
-
-/** One migration of Prisma (`<ts>_<name>/migration.sql`) or drizzle-kit (`<tag>.sql` in its journal), run as one script. */
-export interface ToolSqlMigration extends MigrationBase {
-  readonly kind: ToolSqlKind;
-  readonly sql: string;
-  /** drizzle-kit: the journal's `when`, which drizzle's history records as `created_at`. */
-  readonly when?: number;
-  readonly history?: HistoryLocation;
-}
-
-/** One migration file of any kind; one folder holds one kind. */
-export type MigrationFile = SqlMigration | ScriptMigration | ToolSqlMigration;
-
-/** Whether the migration is code (loaded when it runs) rather than SQL. */
-export function isScriptMigration(file: MigrationFile): file is ScriptMigration {
-  return file.kind !== 'sql' && file.kind !== 'prisma' && file.kind !== 'drizzle';
-}
 
 /**
  * `<number>_<name>.sql` or `<number>-<name>.sql` (`0001_create_messages.sql`, `20240101120000-create-messages.sql`): files run in
@@ -79,10 +16,6 @@ export function isScriptMigration(file: MigrationFile): file is ScriptMigration 
  */
 export const MIGRATION_FILE_NAME = /^(\d+)[_-]([A-Za-z0-9_.-]+)\.sql$/;
 const MARKER = /^--\s*migrate:(up|down|no-transaction)\b.*$/;
-
-export function checksumOf(content: string): string {
-  return createHash('sha256').update(content.replace(/\r\n/g, '\n')).digest('hex');
-}
 
 function invalid(file: string, problem: string): SupervisorError {
   return new SupervisorError(ErrorCodes.MIGRATION_INVALID, `Migration ${file}: ${problem}`, {
@@ -166,11 +99,6 @@ function withoutPsqlMetaCommand(fileName: string, line: string, lineNumber: numb
 
 function isOnlyComments(sql: string): boolean {
   return sql.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'));
-}
-
-/** The file name without its extension: what keys `schema_migrations`. */
-export function stripExtension(fileName: string): string {
-  return fileName.replace(/\.[^.]+$/, '');
 }
 
 function unreadable(dir: string, error: unknown, projectDir: string): SupervisorError {

@@ -2,16 +2,8 @@
 // migrations, and each other tool's own table for its migrations (see formats/); one row per applied migration,
 // written with it (in its transaction, unless it cannot have one).
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile, MigrationKind } from './files.js';
+import type { AppliedMigration, MigrationFile, MigrationKind } from './migration.js';
 import { toolHistoryOf } from './formats/index.js';
-
-/** One applied migration, as recorded. SequelizeMeta records only the name. */
-export interface AppliedMigration {
-  readonly name: string;
-  readonly checksum: string | undefined;
-  readonly appliedAt: Date | undefined;
-  readonly durationMs: number | undefined;
-}
 
 const UNDEFINED_TABLE = '42P01';
 

@@ -1,16 +1,39 @@
 // Runs one migration's step (SQL, module or sequelize-cli) together with its history change, and the checks made
 // before anything runs: what makes each migration whole or nothing.
 import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import { type MigrationFile, type ScriptMigration, type SqlMigration, type ToolSqlMigration, isScriptMigration } from './files.js';
+import { type MigrationFile, type ScriptMigration, type SqlMigration, type ToolSqlMigration, isScriptMigration } from './migration.js';
 import type { ToolHistory } from './formats/tool-history.js';
 import { deleteApplied, recordApplied } from './history.js';
-import type { MigrationRunOptions } from './runner.js';
 import { loadScript } from './script-loader.js';
 import type { ScriptRunner } from './script-runners.js';
 import { findTransactionStatements } from './transaction-statements.js';
-import { parseStatements } from '../core/sql-statements.js';
+import { parseStatements } from '../sql/sql-statements.js';
+
+/** How migrations run: the settings of each step, the progress callbacks, the stop. */
+export interface MigrationRunOptions {
+  readonly logger: Logger;
+  /** `lock_timeout` for each migration's statements, so it never queues production traffic for long. */
+  readonly lockTimeoutMs: number;
+  /** `statement_timeout` for each migration's statements; 0 disables it. */
+  readonly statementTimeoutMs: number;
+  /** Called before each migration starts, e.g. to show progress on /health. */
+  readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
+  /** Called after each migration applied (committed), with the time it took. */
+  readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
+  /** Aborted on a stop: no migration starts after it, and the one it interrupted is reported as such. */
+  readonly signal?: AbortSignal;
+  /** How sequelize-cli migrations connect (they run on connections of the user's Sequelize): the supervisor's own options. */
+  readonly connection?: pg.ClientConfig;
+  /**
+   * The user's project, where their `sequelize` package is resolved from.
+   * @default process.cwd()
+   */
+  readonly projectDir?: string;
+}
 
 /** Which step of a migration runs. */
 export type Direction = 'up' | 'down';

@@ -6,15 +6,9 @@ import type { Logger } from 'pino';
 import { type LockConnection, MIGRATION_LOCK_ID, withAdvisoryLock } from './advisory-lock.js';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
 import type { Queryable } from '../database/connection.js';
-import { type MigrationFile, type MigrationKind, isScriptMigration } from './files.js';
-import {
-  type AppliedMigration,
-  ensureHistoryTableOf,
-  historyTableName,
-  readHistory,
-  recordWithoutRunning,
-} from './history.js';
-import { type Direction, type RunContext, downUnavailable, refuseTransactionStatements, runSection } from './run-step.js';
+import { type AppliedMigration, type MigrationFile, type MigrationKind, isScriptMigration } from './migration.js';
+import { ensureHistoryTableOf, historyTableName, readHistory, recordWithoutRunning } from './history.js';
+import { type Direction, type MigrationRunOptions, type RunContext, downUnavailable, refuseTransactionStatements, runSection } from './run-step.js';
 import { assertLoadable } from './script-loader.js';
 import { openScriptRunner } from './script-runners.js';
 import { toolHistoryOf } from './formats/index.js';
@@ -36,27 +30,6 @@ export interface MigrationInspection extends MigrationPlan {
   readonly lastApplied: string | undefined;
   /** Pending files that sort before `lastApplied`: applying them now would run them out of order. */
   readonly outOfOrder: readonly MigrationFile[];
-}
-
-export interface MigrationRunOptions {
-  readonly logger: Logger;
-  /** `lock_timeout` for each migration's statements, so it never queues production traffic for long. */
-  readonly lockTimeoutMs: number;
-  /** `statement_timeout` for each migration's statements; 0 disables it. */
-  readonly statementTimeoutMs: number;
-  /** Called before each migration starts, e.g. to show progress on /health. */
-  readonly onMigrating?: (file: MigrationFile, index: number, total: number) => void;
-  /** Called after each migration applied (committed), with the time it took. */
-  readonly onMigrated?: (file: MigrationFile, durationMs: number) => void;
-  /** Aborted on a stop: no migration starts after it, and the one it interrupted is reported as such. */
-  readonly signal?: AbortSignal;
-  /** How sequelize-cli migrations connect (they run on connections of the user's Sequelize): the supervisor's own options. */
-  readonly connection?: pg.ClientConfig;
-  /**
-   * The user's project, where their `sequelize` package is resolved from.
-   * @default process.cwd()
-   */
-  readonly projectDir?: string;
 }
 
 export interface MigrationLockOptions {

@@ -3,7 +3,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import { MIGRATION_FILE_NAME, type MigrationFile, readMigrationFiles } from './files.js';
+import { MIGRATION_FILE_NAME, readMigrationFiles } from './files.js';
+import { type MigrationFile } from './migration.js';
 import { SCRIPT_EXTENSION } from './script-files.js';
 import { isDrizzleFolder, isPrismaFolder } from '../core/project-tools.js';
 

@@ -6,13 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { findProjectMigrations } from '../core/project-tools.js';
-import { checksumOf, stripExtension, type ScriptMigration } from './files.js';
-
-/**
- * `module`: umzug style, `up({ context })` with a pg client; `sequelize`: sequelize-cli's `up(queryInterface, Sequelize)`;
- * `knex`: `up(knex)`; `node-pg-migrate`: `up(pgm)`.
- */
-export type ScriptKind = 'module' | 'sequelize' | 'knex' | 'node-pg-migrate';
+import { type ScriptKind, type ScriptMigration, checksumOf, stripExtension } from './migration.js';
 
 /** The extensions of JS/TS migrations (`.d.ts` files excepted). */
 export const SCRIPT_EXTENSION = /\.(?:[cm]?js|[cm]?ts)$/;

@@ -2,7 +2,7 @@
 // Node strips types itself; its `up` and `down` functions, or a clear error.
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import type { ScriptMigration } from './files.js';
+import type { ScriptMigration } from './migration.js';
 
 /** A migration's functions, with the arguments of its kind (umzug's `{ name, path, context }`, or sequelize-cli's two). */
 export interface LoadedScript {

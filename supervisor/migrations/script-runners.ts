@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Queryable } from '../database/connection.js';
-import type { MigrationFile, MigrationKind, ScriptMigration } from './files.js';
+import type { MigrationFile, MigrationKind, ScriptMigration } from './migration.js';
 import { openKnexRunner } from './formats/knex-runner.js';
 import { openNodePgMigrateRunner } from './formats/node-pg-migrate.js';
 import { openSequelizeRunner } from './sequelize-runner.js';

@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import type { MigrationFile } from './files.js';
+import type { MigrationFile } from './migration.js';
 import type { Queryable } from '../database/connection.js';
-import { type AppliedMigration, readHistory, readSequelizeHistory, recordWithoutRunning } from './history.js';
+import { readHistory, readSequelizeHistory, recordWithoutRunning } from './history.js';
+import { type AppliedMigration } from './migration.js';
 
 /** The map's file name inside MIGRATIONS_DIR. */
 export const SEQUELIZE_MAP_FILE = 'sequelize-map.json';

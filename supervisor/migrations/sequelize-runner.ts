@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
-import type { ScriptMigration } from './files.js';
+import type { ScriptMigration } from './migration.js';
 import { loadScript } from './script-loader.js';
 import { findTransactionStatements } from './transaction-statements.js';
 

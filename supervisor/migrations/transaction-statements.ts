@@ -1,7 +1,7 @@
 // Finds the statements in a migration's SQL that begin or end a transaction (BEGIN, START TRANSACTION,
 // COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED): inside the transaction that
 // the runner opens for a migration they would commit half of it, or leave the rest outside any transaction.
-import { parseStatements } from '../core/sql-statements.js';
+import { parseStatements } from '../sql/sql-statements.js';
 
 /** One transaction-control statement: its text and the line of the SQL it starts on (1-based). */
 export interface TransactionStatement {

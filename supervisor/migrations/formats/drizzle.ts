@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../../core/errors.js';
 import { findProjectMigrations } from '../../core/project-tools.js';
-import type { HistoryLocation, MigrationFile, ToolSqlMigration } from '../files.js';
-import type { AppliedMigration } from '../history.js';
+import type { HistoryLocation, MigrationFile, ToolSqlMigration } from '../migration.js';
+import type { AppliedMigration } from '../migration.js';
 import { type ToolHistory, qualified, tableExists } from './tool-history.js';
 
 interface JournalEntry {

@@ -3,7 +3,7 @@
 // fine). It stops the start instead, naming the table, the tool, and how to go on.
 import { ErrorCodes, SupervisorError } from '../../core/errors.js';
 import type { Queryable } from '../../database/connection.js';
-import type { MigrationKind } from '../files.js';
+import type { MigrationKind } from '../migration.js';
 import { qualified } from './tool-history.js';
 
 interface KnownHistory {

@@ -1,6 +1,6 @@
 // Which tool keeps the history of a folder of each kind; undefined for the supervisor's own `schema_migrations`
 // and for sequelize-cli's `SequelizeMeta` (see history.ts).
-import type { MigrationKind } from '../files.js';
+import type { MigrationKind } from '../migration.js';
 import { drizzleHistory } from './drizzle.js';
 import { knexHistory } from './knex.js';
 import { nodePgMigrateHistory } from './node-pg-migrate.js';

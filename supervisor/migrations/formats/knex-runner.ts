@@ -4,8 +4,7 @@
 // log names it.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { HistoryLocation } from '../files.js';
-import { type ScriptMigration } from '../files.js';
+import type { HistoryLocation, ScriptMigration } from '../migration.js';
 import { loadScript } from '../script-loader.js';
 import { cancelRunningStatement } from '../../database/cancel.js';
 import { knexTables } from './knex.js';

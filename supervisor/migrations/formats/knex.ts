@@ -2,8 +2,8 @@
 // created and written as knex creates and writes them (or under the knexfile's `tableName` and `schemaName`), so that
 // `knex migrate:list` agrees and the project can go back to knex at any time.
 import type { Queryable } from '../../database/connection.js';
-import type { HistoryLocation, MigrationFile } from '../files.js';
-import type { AppliedMigration } from '../history.js';
+import type { HistoryLocation, MigrationFile } from '../migration.js';
+import type { AppliedMigration } from '../migration.js';
 import { type ToolHistory, qualified, tableExists } from './tool-history.js';
 
 /** The history table and its lock table, qualified and quoted. */

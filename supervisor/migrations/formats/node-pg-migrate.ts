@@ -3,8 +3,8 @@
 // node-pg-migrate (never bundled), one at a time, each in one transaction with its row, under the supervisor's lock.
 import type { Logger } from 'pino';
 import type { Queryable } from '../../database/connection.js';
-import type { HistoryLocation, MigrationFile } from '../files.js';
-import type { AppliedMigration } from '../history.js';
+import type { HistoryLocation, MigrationFile } from '../migration.js';
+import type { AppliedMigration } from '../migration.js';
 import { type ToolRunner, importProjectModule } from './project-module.js';
 import { type ToolHistory, qualified, tableExists } from './tool-history.js';
 

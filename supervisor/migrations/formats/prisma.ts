@@ -4,8 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SupervisorError } from '../../core/errors.js';
-import type { ToolSqlMigration } from '../files.js';
-import type { AppliedMigration } from '../history.js';
+import type { ToolSqlMigration } from '../migration.js';
+import type { AppliedMigration } from '../migration.js';
 import { type ToolHistory, tableExists } from './tool-history.js';
 
 const TABLE = '"_prisma_migrations"';

@@ -1,8 +1,8 @@
 // The history tables of other tools, kept exactly as each tool keeps them, behind one shape: the runner reads,
 // writes and deletes history rows without knowing whose table it is.
 import type { Queryable } from '../../database/connection.js';
-import type { AppliedMigration } from '../history.js';
-import type { MigrationFile } from '../files.js';
+import type { AppliedMigration } from '../migration.js';
+import type { MigrationFile } from '../migration.js';
 
 /** One tool's history table. `record` and `remove` run inside the caller's transaction. */
 export interface ToolHistory {

@@ -14,12 +14,16 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-// An app whose health path answers as `mode` says, and the events the monitor reported.
-async function watched(thresholds: { failure: number; restart: number }) {
+// An app whose health path answers as `script` says, one answer per poll, then as `mode` says; the polls it
+// answered, and the events the monitor reported.
+async function watched(thresholds: { failure: number; restart: number }, script: Mode[] = []) {
   let mode: Mode = 'ok';
+  let polls = 0;
   const server = http.createServer((req, res) => {
-    if (mode === 'ok') return res.writeHead(200).end('up');
-    if (mode === 'error') return res.writeHead(500).end('down');
+    polls++;
+    const answer = script.shift() ?? mode;
+    if (answer === 'ok') return res.writeHead(200).end('up');
+    if (answer === 'error') return res.writeHead(500).end('down');
     req.resume(); // hang
   });
   server.listen(0, '127.0.0.1');
@@ -42,7 +46,7 @@ async function watched(thresholds: { failure: number; restart: number }) {
     server.closeAllConnections();
     server.close();
   });
-  return { events, setMode: (next: Mode) => void (mode = next), server, health };
+  return { events, setMode: (next: Mode) => void (mode = next), polls: () => polls, server, health };
 }
 
 describe('app health while running', () => {
@@ -81,13 +85,10 @@ describe('app health while running', () => {
   });
 
   it('a failure or two below the threshold change nothing, and a success resets the count', async () => {
-    const app = await watched({ failure: 3, restart: 0 });
-    for (let n = 0; n < 4; n++) {
-      app.setMode('error');
-      await new Promise((resolve) => setTimeout(resolve, 90)); // about two polls
-      app.setMode('ok');
-      await new Promise((resolve) => setTimeout(resolve, 120));
-    }
+    // Four times: two failed polls, then a 200. Without the reset the fourth failure in all would take it out.
+    const script: Mode[] = Array.from({ length: 4 }, () => ['error', 'error', 'ok'] as Mode[]).flat();
+    const app = await watched({ failure: 3, restart: 0 }, script);
+    await eventually(() => (app.polls() > 12 ? true : undefined), 5_000, 'the scripted polls and one more');
     expect(app.events).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_ID } from '../../../supervisor/migrations/advisory-lock.js';
-import { checksumOf } from '../../../supervisor/migrations/files.js';
+import { checksumOf } from '../../../supervisor/migrations/migration.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { type CliRun, PROJECT_ROOT, runMigrateCli } from '../../helpers/migrate-cli.js';
 import { ALL_RECORDED, SEQUELIZE_MAP, prepareSequelizeDatabase, writeSwitchingMigrations } from '../../helpers/sequelize.js';

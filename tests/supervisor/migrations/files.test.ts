@@ -70,7 +70,7 @@ describe("pg_dump's \\restrict key", () => {
   });
 
   it('still accepts the checksum recorded before, of the file with its key', async () => {
-    const { checksumOf } = await import('../../../supervisor/migrations/files.js');
+    const { checksumOf } = await import('../../../supervisor/migrations/migration.js');
     const { planMigrations } = await import('../../../supervisor/migrations/runner.js');
     const content = dump('aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW');
     const file = parseMigration('0001_baseline.sql', content);

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../../supervisor/core/errors.js';
 import { readMigrationFiles } from '../../../../supervisor/migrations/files.js';
-import { prepareSchema } from '../../../../supervisor/migrations/prepare-schema.js';
+import { prepareSchema } from '../../../../supervisor/database-setup.js';
 import { createPhaseMachine } from '../../../../supervisor/core/phases.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
 

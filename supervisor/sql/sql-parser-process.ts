@@ -1,4 +1,4 @@
-// Runs libpg_query's parser for core/sql-statements.ts in a process of its own, started with V8's
+// Runs libpg_query's parser for sql-statements.ts in a process of its own, started with V8's
 // --liftoff-only: on Node 24 the optimising compile of this WebAssembly parser, which the supervisor's own
 // process cannot switch off once started, takes ~400 ms of CPU and ~600 MB of memory in the background,
 // more than a 512 MB instance has. Started by sql-statements.ts with an IPC channel; not meant to be run by hand.

@@ -28,7 +28,7 @@ const LEADING_SPACE_AND_COMMENTS = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/
 
 // Compiled beside this module; when this module runs from its TypeScript source (this repository's tests), the
 // build's copy.
-const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new URL('../dist/core/sql-parser-process.js', import.meta.url)]
+const PARSER_PROCESS = [new URL('./sql-parser-process.js', import.meta.url), new URL('../dist/sql/sql-parser-process.js', import.meta.url)]
   .map((url) => fileURLToPath(url))
   .find((file) => existsSync(file)) ?? fileURLToPath(new URL('./sql-parser-process.js', import.meta.url));
 // The helper process stays for more SQL a moment, then goes: a start parses its migrations in one burst.
@@ -39,7 +39,8 @@ const PARSE_TIMEOUT_MS = 30_000;
 let parser: ChildProcess | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (stmts: unknown[] | undefined) => void; reject: (error: Error) => void }>();
+// Parses sent and not yet answered, with the helper each was sent to: a helper that ends fails only its own.
+const waiting = new Map<number, { child: ChildProcess; resolve: (stmts: unknown[] | undefined) => void; reject: (error: Error) => void }>();
 
 function parserProcess(): ChildProcess {
   if (parser?.connected) return parser;
@@ -50,8 +51,9 @@ function parserProcess(): ChildProcess {
   });
   child.on('exit', (code, signal) => {
     if (parser === child) parser = undefined;
-    for (const [id, { reject }] of waiting) {
-      reject(new Error(`the SQL parser process ended (${signal ?? `exit ${code}`})`));
+    for (const [id, request] of waiting) {
+      if (request.child !== child) continue;
+      request.reject(new Error(`the SQL parser process ended (${signal ?? `exit ${code}`})`));
       waiting.delete(id);
     }
   });
@@ -69,7 +71,7 @@ function parseInHelper(sql: string): Promise<unknown[] | undefined> {
   child.channel?.ref();
   let timer: NodeJS.Timeout | undefined;
   return new Promise<unknown[] | undefined>((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
+    waiting.set(id, { child, resolve, reject });
     child.send({ id, sql } satisfies ParseRequest);
     timer = setTimeout(() => {
       waiting.delete(id);
