@@ -123,7 +123,7 @@ export function renderReport(m: Measurements, previous?: string): string {
   return [
     `# Benchmark results`,
     '',
-    `${new Date().toISOString().slice(0, 10)} · ${machine} · fastify ${version('fastify')} · pg ${version('pg')} · ${settings.nginx ?? 'no nginx'} · load from ${settings.loadTool} · ` +
+    `${new Date().toISOString().slice(0, 10)} · ${machine} · pg ${version('pg')} · ${settings.nginx ?? 'no nginx'} · load from ${settings.loadTool} · ` +
       `${settings.rounds} interleaved rounds of ${settings.durationS} s, ${settings.connections} keep-alive connections ` +
       `(${settings.webSocketConnections} for WebSocket), medians · ` +
       (settings.memoryLimitMb ? `the Node processes under a ${settings.memoryLimitMb} MB memory limit` : 'no memory limit') +
