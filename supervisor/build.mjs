@@ -31,7 +31,10 @@ await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
+  // Stack traces map back to the sources' files and lines (node --enable-source-maps); the maps name the sources
+  // without holding them, as the package ships no sources.
   sourcemap: true,
+  sourcesContent: false,
   external: EXTERNAL,
   plugins: [httpThroughRequire],
   // CommonJS libraries (pg, pino) require Node's modules: `require` as in CommonJS.
