@@ -24,8 +24,11 @@ export const benchConfig = Object.freeze({
   /** `off` leaves nginx out even when it is installed. */
   skipNginx: process.env.BENCH_NGINX === 'off',
   startupRuns: positiveInteger('BENCH_STARTUP_RUNS', 7),
-  /** The memory limit the Node processes run under, as on a small instance; 0: none. */
-  memoryLimitMb: integer('BENCH_MEMORY_LIMIT_MB', 512, 0),
+  /**
+   * A memory limit for the Node processes, as on a small instance; 0: none. None by default: the supervisor's
+   * memory must stay small on a large machine too, where V8 would otherwise size its heap by the machine.
+   */
+  memoryLimitMb: integer('BENCH_MEMORY_LIMIT_MB', 0, 0),
 });
 
 /** Where a benchmark server (the upstream, the reference proxy) listens and forwards to. */

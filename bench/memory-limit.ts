@@ -1,7 +1,7 @@
-// Runs the measured Node processes under the memory limit of a small instance (512 MB on Render's free plan):
-// Node sizes V8's heap by the limit it sees, the young generation included, which is most of what a proxy's
-// RSS grows by under load on a machine with much more memory. A Linux cgroup (v1 or v2), as root; where none
-// can be made, the processes run without a limit and the report says so.
+// Runs the measured Node processes under a memory limit when BENCH_MEMORY_LIMIT_MB asks for one (512 MB is Render's
+// free plan): Node sizes V8's heap by the limit it sees, the young generation included, which is most of what a
+// proxy's RSS grows by under load on a machine with much more memory. A Linux cgroup (v1 or v2), as root; where
+// none can be made, the processes run without a limit and the report says so.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchConfig } from './config.js';

@@ -26,8 +26,11 @@ export interface Measurements {
   readonly loadRssMb: number;
   readonly connectionMemory: readonly ConnectionMemoryRow[];
   readonly startup: {
-    /** User + system CPU of the supervisor's own process from exec to the `ready` transition. */
+    /** User + system CPU of the supervisor's own process from exec to the `ready` transition, /health polled every 100 ms. */
     ownCpuToReadyMs: number;
+    /** The same with no request before ready. */
+    ownCpuToReadyUnpolledMs: number;
+    rssAtReadyUnpolledMb: number;
     /** The same for the app's process, spawned by the supervisor, until ready. */
     appCpuToReadyMs: number;
     appStartMs: number;
@@ -53,6 +56,8 @@ export interface Measurements {
     nginx: string | undefined;
     /** The memory limit the Node processes ran under (see memory-limit.ts), if any. */
     memoryLimitMb: number | undefined;
+    /** How long the whole run took. */
+    elapsedS: number;
   };
 }
 
@@ -82,7 +87,7 @@ function startupTable(m: Measurements): string[] {
   return [
     '| figure | value |',
     '|---|---:|',
-    `| **supervisor's own CPU, exec → ready** (user + system of its process, up-to-date database) | ${fixed(s.ownCpuToReadyMs)} ms |`,
+    `| **supervisor's own CPU, exec → ready** (user + system of its process, up-to-date database), /health polled every 100 ms / not polled | ${fixed(s.ownCpuToReadyMs)} / ${fixed(s.ownCpuToReadyUnpolledMs)} ms |`,
     `| the app's own CPU until ready / its start (spawn → health check answered) | ${fixed(s.appCpuToReadyMs)} ms / ${fixed(s.appStartMs)} ms |`,
     `| supervisor CPU for the first /health after ready | ${fixed(s.firstHealthCpuMs)} ms |`,
     `| start → port accepting connections | ${fixed(s.portBoundMs)} ms |`,
@@ -91,7 +96,7 @@ function startupTable(m: Measurements): string[] {
     `| … of which the supervisor's own share (without the app's start) | ${fixed(s.ownShareUpToDateMs)} ms |`,
     `| start → ready, empty database (3 migrations) | ${fixed(s.readyEmptyMs)} ms |`,
     `| one trivial migration (500 in a row) | ${fixed(s.perMigrationMs, 1)} ms |`,
-    `| supervisor RSS at ready / once ready (after the first /health) / under load | ${fixed(s.rssAtReadyMb)} / ${fixed(s.rssOnceReadyMb)} / ${fixed(m.loadRssMb)} MB |`,
+    `| supervisor RSS at ready (polled / not polled) / once ready (after the first /health) / under load | ${fixed(s.rssAtReadyMb)} / ${fixed(s.rssAtReadyUnpolledMb)} / ${fixed(s.rssOnceReadyMb)} / ${fixed(m.loadRssMb)} MB |`,
     `| /health req/s, idle | ${fixed(m.health.idleRps)} |`,
     `| /health p99, idle | ${fixed(m.health.idleP99Ms, 1)} ms |`,
     `| /health p50 / p99 while the proxy is under load | ${fixed(m.health.underLoadP50Ms, 1)} / ${fixed(m.health.underLoadP99Ms, 1)} ms |`,
@@ -118,10 +123,11 @@ export function renderReport(m: Measurements, previous?: string): string {
   return [
     `# Benchmark results`,
     '',
-    `${new Date().toISOString().slice(0, 10)} · ${machine} · fastify ${version('fastify')} · pg ${version('pg')} · ${settings.nginx ?? 'no nginx'} · load from ${settings.loadTool} · ` +
+    `${new Date().toISOString().slice(0, 10)} · ${machine} · pg ${version('pg')} · ${settings.nginx ?? 'no nginx'} · load from ${settings.loadTool} · ` +
       `${settings.rounds} interleaved rounds of ${settings.durationS} s, ${settings.connections} keep-alive connections ` +
       `(${settings.webSocketConnections} for WebSocket), medians · ` +
-      (settings.memoryLimitMb ? `the Node processes under a ${settings.memoryLimitMb} MB memory limit` : 'no memory limit'),
+      (settings.memoryLimitMb ? `the Node processes under a ${settings.memoryLimitMb} MB memory limit` : 'no memory limit') +
+      ` · the run took ${fixed(settings.elapsedS / 60, 1)} min`,
     '',
     '## Proxy',
     '',

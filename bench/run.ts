@@ -91,6 +91,8 @@ async function measureProxy(targets: readonly Target[], upstreamPid: number, sup
   return [...ENDPOINTS.map((e) => e.name), WEBSOCKET].flatMap((endpoint) => rows(endpoint, targets, samples));
 }
 
+const startedAt = performance.now();
+
 async function main(): Promise<void> {
   const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined;
   const nginx = findNginx();
@@ -166,6 +168,7 @@ async function measureAndReport(previous: string | undefined, nginx: string | un
         loadTool: LOAD_TOOL,
         nginx: nginx && nginxVersion(nginx),
         memoryLimitMb: memoryLimit?.megabytes,
+        elapsedS: (performance.now() - startedAt) / 1000,
       },
     };
     const report = renderReport(measurements, previous);

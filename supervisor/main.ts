@@ -132,9 +132,8 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
     return fail(error);
   }
   announceSupervisor(config.port);
-  // Fastify loads with the first request for an own route, prom-client now for the metrics (binding METRICS_PORT
-  // if set), beside the database work. Either failing fails the supervisor, as a taken PORT does.
-  void server.routesLoaded().catch(fail);
+  // prom-client loads now for the metrics (binding METRICS_PORT if set), beside the database work. Its failing fails
+  // the supervisor, as a taken PORT does.
   void metrics?.start().catch(fail);
 
   // Without DATABASE_URL outside production: loaded only then, so a deploy neither needs nor starts it.

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
+import { healthStatus } from './app-health.js';
 import type { GuardMessage } from './child-guard.js';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { freePort } from '../core/free-port.js';
@@ -100,7 +101,6 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
 
   // Polls the health path until it answers 200, for at most `startTimeoutMs`; the app's exit ends the wait at once.
   async function waitUntilHealthy(port: number, exited: Promise<ChildExit>): Promise<void> {
-    const url = `http://127.0.0.1:${port}${options.healthPath}`;
     const appGone = new AbortController();
     let exit: ChildExit | undefined;
     void exited.then((value) => {
@@ -113,12 +113,10 @@ export function createChildApp(options: ChildAppOptions): ChildApp {
         async () => {
           let status: number;
           try {
-            const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
-            await response.body?.cancel();
-            status = response.status;
+            status = await healthStatus(port, options.healthPath, HEALTH_REQUEST_TIMEOUT_MS);
           } catch (error) {
-            // Retried like any other failure: p-retry would give up at once on most TypeErrors.
-            const reason = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).message;
+            // Retried like any other failure: p-retry would give up at once on a TypeError.
+            const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
             throw new Error(`nothing answered on 127.0.0.1:${port}, the PORT it was given (${reason})`, { cause: error });
           }
           // A 404 says the app runs but has no such path: said at once, not after APP_START_TIMEOUT_MS.

@@ -1,7 +1,6 @@
 // /health (readiness) and /health/live (liveness) in the IETF health-check draft's format.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
-import type { CheckName, PhaseMachine, PhaseSnapshot } from '../core/phases.js';
+import type { CheckName, PhaseMachine } from '../core/phases.js';
 import { viewFor, type DisclosureOptions, type StatusView } from './disclosure.js';
 import { HEALTH_PATH, LIVENESS_PATH } from './own-paths.js';
 
@@ -49,25 +48,26 @@ export function readinessReport(view: StatusView): { statusCode: number; body: H
   };
 }
 
-/** Registers both endpoints; they read the phase machine and keep no state of their own. */
-export function registerHealthRoutes(app: FastifyInstance, phases: PhaseMachine, disclosure?: DisclosureOptions): void {
-  app.get(HEALTH_PATH, async (request, reply) => {
-    const { statusCode, body } = readinessReport(viewFor(request.raw, phases.snapshot(), disclosure));
-    return reply.code(statusCode).header('content-type', HEALTH_CONTENT_TYPE).header('cache-control', 'no-store').send(body);
-  });
-  app.get(LIVENESS_PATH, async (_request, reply) => {
-    const failed = phases.phase === 'failed';
-    return reply
-      .code(failed ? 503 : 200)
-      .header('content-type', HEALTH_CONTENT_TYPE)
-      .header('cache-control', 'no-store')
-      .send({ status: failed ? 'fail' : 'pass', phase: phases.phase });
-  });
+function send(req: IncomingMessage, res: ServerResponse, statusCode: number, body: object, headers: Record<string, string> = {}): void {
+  const json = JSON.stringify(body);
+  res.writeHead(statusCode, { 'content-type': HEALTH_CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json), ...headers });
+  res.end(req.method === 'HEAD' ? undefined : json);
 }
 
-/** 503 on plain node:http for either endpoint, when Fastify could not load (the start fails with it). */
-export function sendHealthUnavailable(req: IncomingMessage, res: ServerResponse, snapshot: PhaseSnapshot, disclosure?: DisclosureOptions): void {
-  const body = JSON.stringify({ ...readinessReport(viewFor(req, snapshot, disclosure)).body, status: 'fail' });
-  res.writeHead(503, { 'content-type': HEALTH_CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-  res.end(req.method === 'HEAD' ? undefined : body);
+/**
+ * Answers /health or /health/live (`ownPath`, in its one spelling) from the phase machine, keeping no state of its
+ * own: GET and HEAD, 405 for other methods. Plain node:http: a platform polls /health from the start on, and a
+ * framework loaded for two routes would be a large part of the supervisor's start.
+ */
+export function answerHealthRoute(req: IncomingMessage, res: ServerResponse, ownPath: typeof HEALTH_PATH | typeof LIVENESS_PATH, phases: PhaseMachine, disclosure?: DisclosureOptions): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const message = `${ownPath} answers GET and HEAD.`;
+    return send(req, res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message } }, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+  }
+  if (ownPath === HEALTH_PATH) {
+    const { statusCode, body } = readinessReport(viewFor(req, phases.snapshot(), disclosure));
+    return send(req, res, statusCode, body);
+  }
+  const failed = phases.phase === 'failed';
+  send(req, res, failed ? 503 : 200, { status: failed ? 'fail' : 'pass', phase: phases.phase });
 }

@@ -1,18 +1,12 @@
-// The public HTTP server: the supervisor's own routes on Fastify, every other request to the proxy.
-// The port is bound on plain node:http, and Fastify loads with the first request for an own route: loading
-// it is the largest part of the supervisor's start (about a third of its CPU time to ready), which a start
-// that nobody polls need not pay. That request and any that arrive while Fastify loads wait for it; should it
-// fail to load, they get 503 and the supervisor fails (main.ts, through `routesLoaded`), as it does at once when
-// Fastify is not installed. Malformed requests get the answer of client-errors.ts (400, 408, 414, 431) before and after.
+// The public HTTP server on node:http: the supervisor's own routes (health-routes.ts, the metrics), every other
+// request to the proxy. Malformed requests get the answer of client-errors.ts (400, 408, 414, 431).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { HttpLimits } from '../core/config.js';
-import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import { listen } from '../core/listen.js';
 import type { DisclosureOptions } from './disclosure.js';
-import { registerHealthRoutes, sendHealthUnavailable } from './health-routes.js';
+import { answerHealthRoute } from './health-routes.js';
 import { METRICS_PATH, ownPathOf } from './own-paths.js';
 import type { PhaseMachine } from '../core/phases.js';
 import { rejectUpgrade, type Proxy } from './proxy.js';
@@ -46,85 +40,15 @@ export interface PublicServerOptions {
 
 export interface PublicServer {
   readonly server: http.Server;
-  /** Binds `host:port` (SUP_ERR_PORT_IN_USE when taken), then checks that Fastify is installed. */
+  /** Binds `host:port` (SUP_ERR_PORT_IN_USE when taken). */
   listen(port: number, host: string): Promise<void>;
-  /**
-   * Settles once the supervisor's own routes can answer (Fastify loads with the first request for one); rejects
-   * (SUP_ERR_UNEXPECTED) if Fastify could not load.
-   */
-  routesLoaded(): Promise<void>;
   /** The client connections open now, and those shed or refused at the budget (for the metrics). */
   readonly connections: ClientConnections;
   close(): Promise<void>;
 }
 
-// Fastify routes the own path in its one spelling; the query stays for the handler.
-function withCanonicalPath(req: IncomingMessage, ownPath: string): void {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  req.url = query === -1 ? ownPath : ownPath + url.slice(query);
-}
-
-async function loadOwnRoutes(options: PublicServerOptions, server: http.Server): Promise<Handler> {
-  const { default: Fastify, LogController } = await import('fastify');
-  let handler: Handler | undefined;
-  const app = Fastify({
-    loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    serverFactory: (fastifyHandler) => {
-      handler = fastifyHandler;
-      return server;
-    },
-  });
-  // Fastify answers malformed requests on the server it is given; ours (client-errors.ts) stays, whether or not it has loaded.
-  for (const listener of server.listeners('clientError')) if (listener !== answerClientError) server.off('clientError', listener as () => void);
-  registerHealthRoutes(app, options.phases, options.disclosure);
-  await app.ready();
-  return handler as Handler;
-}
-
 export function createPublicServer(options: PublicServerOptions): PublicServer {
   const { proxy, logger, limits, metricsHandler } = options;
-  // From the first own-route request on: Fastify's handler once loaded, undefined if it could not load.
-  let ownRoutes: Promise<Handler | undefined> | undefined;
-  let loadedOrFailed!: { resolve: () => void; reject: (error: SupervisorError) => void };
-  const loaded = new Promise<void>((resolve, reject) => (loadedOrFailed = { resolve, reject }));
-  // A failure is the caller's to see through routesLoaded(), whenever it asks: not an unhandled rejection meanwhile.
-  loaded.catch(() => {});
-
-  function loadFailed(error: unknown): undefined {
-    loadedOrFailed.reject(
-      new SupervisorError(ErrorCodes.UNEXPECTED, `The supervisor's own routes could not load: ${(error as Error).message}`, {
-        cause: error,
-        hint: 'Install the dependencies of health-gate again (npm ci): Fastify is one of them.',
-      }),
-    );
-    return undefined;
-  }
-
-  function loadingOwnRoutes(): Promise<Handler | undefined> {
-    ownRoutes ??= loadOwnRoutes(options, server).then((handler) => {
-      loadedOrFailed.resolve();
-      return handler;
-    }, loadFailed);
-    return ownRoutes;
-  }
-
-  // Whether Fastify is installed at all is known at once, without loading it: an install without it fails the start.
-  function checkInstalled(): void {
-    try {
-      import.meta.resolve('fastify');
-    } catch (error) {
-      ownRoutes = Promise.resolve(loadFailed(error));
-    }
-  }
-
-  function answerOwnRoute(req: IncomingMessage, res: ServerResponse): void {
-    void loadingOwnRoutes().then((handler) => {
-      if (handler) handler(req, res);
-      else sendHealthUnavailable(req, res, options.phases.snapshot(), options.disclosure);
-    });
-  }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const target = parseRequestTarget(req.url ?? '');
@@ -136,8 +60,7 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     // Node's own answer to `Expect: 100-continue`, which the supervisor leaves to the app for proxied requests.
     if (req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect)) res.writeContinue();
     if (ownPath === METRICS_PATH) return metricsHandler?.(req, res);
-    withCanonicalPath(req, ownPath);
-    answerOwnRoute(req, res);
+    answerHealthRoute(req, res, ownPath, options.phases, options.disclosure);
   }
 
   const server = http.createServer(
@@ -204,10 +127,8 @@ export function createPublicServer(options: PublicServerOptions): PublicServer {
     server,
     async listen(port, host) {
       await listen(server, port, host, 'PORT');
-      checkInstalled();
       logger.info({ event: 'listening', host, port }, `listening on ${host}:${port}`);
     },
-    routesLoaded: () => loaded,
     connections,
     close: () => {
       stopWatchingStalls();

@@ -75,13 +75,19 @@ describe('health-gate packed with npm pack and installed into a project of its o
     await Promise.all([workDir, project?.dir].filter(Boolean).map((dir) => rm(dir as string, { recursive: true, force: true })));
   });
 
-  test('the tarball holds the bin and the compiled CLI, and no sources, tests or source maps', () => {
+  test('the tarball holds the bin and the compiled CLI, and no sources or tests; the bundle\'s source maps carry no sources', async () => {
     const binTarget = path.posix.normalize(manifest.bin['health-gate'] as string);
     expect(tarball.files).toContain(binTarget);
     expect(tarball.files).toContain('dist/cli.js');
     expect(tarball.files).toContain('package.json');
     expect(tarball.files.filter((file) => /\.[cm]?ts$/.test(file) && !/\.d\.[cm]?ts$/.test(file))).toEqual([]);
-    expect(tarball.files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    // Source maps only beside the bundle's own files, naming the sources without holding them.
+    const maps = tarball.files.filter((file) => file.endsWith('.map'));
+    expect(maps.filter((file) => !tarball.files.includes(file.slice(0, -'.map'.length)))).toEqual([]);
+    for (const map of maps) {
+      const parsed = JSON.parse(await readFile(path.join(project.dir, 'node_modules/health-gate', map), 'utf8')) as { sourcesContent?: unknown };
+      expect(parsed.sourcesContent, map).toBeUndefined();
+    }
     const testFiles = tarball.files.filter((file) => /(^|\/)(tests?|__tests__|fixtures)\//.test(file) || /\.test\.[cm]?js$/.test(file));
     expect(testFiles).toEqual([]);
   });
