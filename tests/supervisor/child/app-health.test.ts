@@ -17,7 +17,9 @@ afterEach(() => {
 // An app whose health path answers as `mode` says, and the events the monitor reported.
 async function watched(thresholds: { failure: number; restart: number }) {
   let mode: Mode = 'ok';
+  let polls = 0;
   const server = http.createServer((req, res) => {
+    polls++;
     if (mode === 'ok') return res.writeHead(200).end('up');
     if (mode === 'error') return res.writeHead(500).end('down');
     req.resume(); // hang
@@ -42,7 +44,12 @@ async function watched(thresholds: { failure: number; restart: number }) {
     server.closeAllConnections();
     server.close();
   });
-  return { events, setMode: (next: Mode) => void (mode = next), server, health };
+  // Resolves once the app has answered `count` more polls.
+  const polled = (count: number): Promise<true> => {
+    const until = polls + count;
+    return eventually(() => (polls >= until ? true : undefined), 5_000, `${count} more polls`);
+  };
+  return { events, setMode: (next: Mode) => void (mode = next), server, health, polled };
 }
 
 describe('app health while running', () => {
@@ -51,7 +58,7 @@ describe('app health while running', () => {
     ['answers 500', 'error', /it answered 500/],
   ] as const)('takes an app that %s out of rotation after the failure threshold, and back at its first 200', async (_what, mode, reason) => {
     const app = await watched({ failure: 3, restart: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await app.polled(3);
     expect(app.events).toEqual([]);
     app.setMode(mode);
     await eventually(() => (app.events.length > 0 ? true : undefined), 5_000, 'unready');
@@ -68,6 +75,7 @@ describe('app health while running', () => {
     await eventually(() => (app.events.some((event) => event.startsWith('unresponsive')) ? true : undefined), 5_000, 'unresponsive');
     expect(app.events[0]).toMatch(/^unready: no 200 on \/health 2 times/);
     expect(app.events[1]).toMatch(/^unresponsive: no 200 on \/health 4 times/);
+    // The point of the wait: eight intervals in which a monitor that still polled would report again.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(app.events).toHaveLength(2);
   });
@@ -84,9 +92,9 @@ describe('app health while running', () => {
     const app = await watched({ failure: 3, restart: 0 });
     for (let n = 0; n < 4; n++) {
       app.setMode('error');
-      await new Promise((resolve) => setTimeout(resolve, 90)); // about two polls
+      await app.polled(2); // two failures (the second poll may have started before the switch: one or two)
       app.setMode('ok');
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      await app.polled(2);
     }
     expect(app.events).toEqual([]);
   });

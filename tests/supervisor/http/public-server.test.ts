@@ -32,6 +32,8 @@ describe('the public server', () => {
       logger,
       limits: { httpHeadersTimeoutMs: 10_000, httpRequestTimeoutMs: 20_000, httpMaxConnections: undefined, httpMaxWebSockets: 10, httpSendTimeoutMs: 0, httpWebSocketIdleTimeoutMs: 0 },
     });
+    let received = 0;
+    server.server.on('request', () => received++);
     await server.listen(0, '127.0.0.1');
     try {
       const { port } = server.server.address() as { port: number };
@@ -39,7 +41,7 @@ describe('the public server', () => {
         const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
         return { status: response.status, type: response.headers.get('content-type'), body: await response.json() };
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await eventually(() => (received === 3 ? true : undefined), 10_000, 'the three requests at the server');
       fastifyLoad.fail(new Error("Cannot find package 'fastify'"));
 
       for (const answer of await Promise.all(waiting)) {
