@@ -36,49 +36,53 @@ const PARSER_IDLE_MS = 2_000;
 // A parse takes milliseconds; one that takes this long has a stuck helper, which is ended.
 const PARSE_TIMEOUT_MS = 30_000;
 
-let parser: ChildProcess | undefined;
+// A helper process and the parses sent to it: a helper that ends fails its own parses, never those sent to the
+// one started after it (an idle helper told to go may exit after the next parse went to a new one).
+interface Helper {
+  readonly child: ChildProcess;
+  readonly sent: Map<number, { resolve: (stmts: unknown[] | undefined) => void; reject: (error: Error) => void }>;
+}
+let parser: Helper | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (stmts: unknown[] | undefined) => void; reject: (error: Error) => void }>();
 
-function parserProcess(): ChildProcess {
-  if (parser?.connected) return parser;
+function parserProcess(): Helper {
+  if (parser?.child.connected) return parser;
   const child = fork(PARSER_PROCESS, [], { execArgv: ['--liftoff-only'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const helper: Helper = { child, sent: new Map() };
   child.on('message', ({ id, stmts }: ParseResponse) => {
-    waiting.get(id)?.resolve(stmts);
-    waiting.delete(id);
+    helper.sent.get(id)?.resolve(stmts);
+    helper.sent.delete(id);
   });
   child.on('exit', (code, signal) => {
-    if (parser === child) parser = undefined;
-    for (const [id, { reject }] of waiting) {
-      reject(new Error(`the SQL parser process ended (${signal ?? `exit ${code}`})`));
-      waiting.delete(id);
-    }
+    if (parser === helper) parser = undefined;
+    for (const { reject } of helper.sent.values()) reject(new Error(`the SQL parser process ended (${signal ?? `exit ${code}`})`));
+    helper.sent.clear();
   });
   // Only a pending parse keeps the supervisor's event loop alive for the helper (see parseInHelper).
   child.unref();
   child.channel?.unref();
-  parser = child;
-  return child;
+  parser = helper;
+  return helper;
 }
 
 function parseInHelper(sql: string): Promise<unknown[] | undefined> {
-  const child = parserProcess();
+  const { child, sent } = parserProcess();
   clearTimeout(idleTimer);
   const id = nextId++;
   child.channel?.ref();
   let timer: NodeJS.Timeout | undefined;
   return new Promise<unknown[] | undefined>((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
+    sent.set(id, { resolve, reject });
     child.send({ id, sql } satisfies ParseRequest);
     timer = setTimeout(() => {
-      waiting.delete(id);
+      sent.delete(id);
       reject(new Error(`the SQL parser process did not answer within ${PARSE_TIMEOUT_MS} ms`));
       child.kill();
     }, PARSE_TIMEOUT_MS);
   }).finally(() => {
     clearTimeout(timer);
-    if (waiting.size > 0) return;
+    if (sent.size > 0) return;
     child.channel?.unref();
     idleTimer = setTimeout(() => child.connected && child.disconnect(), PARSER_IDLE_MS).unref();
   });
@@ -87,7 +91,7 @@ function parseInHelper(sql: string): Promise<unknown[] | undefined> {
 /** Ends the helper process now (a start ends it once its migrations ran, so that nothing outlives them). */
 export function stopSqlParser(): void {
   clearTimeout(idleTimer);
-  parser?.kill();
+  parser?.child.kill();
   parser = undefined;
 }
 
