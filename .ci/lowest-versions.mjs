@@ -11,7 +11,7 @@
 // Usage: node .ci/lowest-versions.mjs [vitest arguments…]. It runs on the Node that runs it, against the
 // PostgreSQL that the suite would pick (see CONTRIBUTING.md), and exits with vitest's status.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -34,6 +34,8 @@ function run(command, args, options) {
 }
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'lowest-versions-'));
+// As root an embedded PostgreSQL runs as the `postgres` user, which must reach its binaries in node_modules.
+chmodSync(scratch, 0o755);
 try {
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
     .split('\0')
