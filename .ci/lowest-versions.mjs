@@ -8,8 +8,8 @@
 // package, as npm does in a user's project) and builds both packages; vitest runs tests/supervisor there.
 // tests/package does not apply: the tarball it installs resolves the ranges afresh, to their newest versions.
 //
-// Usage: node .ci/lowest-versions.mjs [vitest arguments…]. It runs on the Node that runs it, against the
-// PostgreSQL that the suite would pick (see CONTRIBUTING.md), and exits with vitest's status.
+// Usage: node .ci/lowest-versions.mjs [vitest arguments…] (default: tests/supervisor). It runs on the Node that
+// runs it, against the PostgreSQL that the suite would pick (see CONTRIBUTING.md), and exits with vitest's status.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
