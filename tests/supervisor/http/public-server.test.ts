@@ -9,14 +9,18 @@ import { createPublicServer } from '../../../supervisor/http/public-server.js';
 import { useSupervisorFixture } from '../../helpers/supervisor-fixture.js';
 import { eventually } from '../../helpers/supervisor-process.js';
 
-// `import('fastify')` in public-server.ts waits for the test, then fails as it does when the package is missing.
-const fastifyLoad = vi.hoisted(() => {
+// `import('fastify')` in public-server.ts waits for the test, then fails as it does when the package is missing. The
+// mock names the file that public-server.ts resolves, which is not this file's when the supervisor has a fastify of
+// its own (.ci/lowest-versions.mjs installs one under supervisor/node_modules).
+const fastifyLoad = await vi.hoisted(async () => {
+  const { createRequire } = await import('node:module');
   let fail: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => {});
-  return { failed, fail: (error: Error) => fail(error) };
+  const entry = createRequire(new URL('../../../supervisor/http/public-server.ts', import.meta.url)).resolve('fastify');
+  return { entry, failed, fail: (error: Error) => fail(error) };
 });
-vi.mock('fastify', () => fastifyLoad.failed);
+vi.mock(fastifyLoad.entry, () => fastifyLoad.failed);
 
 const fixture = useSupervisorFixture('public_server');
 const FASTIFY_FAILS_TO_LOAD = fileURLToPath(new URL('../../fixtures/fastify-fails-to-load.mjs', import.meta.url));
