@@ -9,6 +9,7 @@ export default defineConfig({
     // Integration tests start real processes and a real Postgres; a busy CI machine is slow.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    globalSetup: ['tests/helpers/global-setup.ts'],
+    // First the build (process-level tests run the compiled packages), then the database.
+    globalSetup: ['tests/helpers/build.ts', 'tests/helpers/global-setup.ts'],
   },
 });

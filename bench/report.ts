@@ -34,7 +34,7 @@ export interface Measurements {
     /** The same for the app's process, spawned by the supervisor, until ready. */
     appCpuToReadyMs: number;
     appStartMs: number;
-    /** What the first /health after ready costs the supervisor (it loads Fastify when not loaded yet). */
+    /** What the first /health after ready costs the supervisor. */
     firstHealthCpuMs: number;
     rssAtReadyMb: number;
     /** 1 s after the first /health answered. */

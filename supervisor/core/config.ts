@@ -4,7 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { findProjectMigrations } from './project-tools.js';
-import { pino, type LevelWithSilent } from 'pino';
+import { levels, type LevelWithSilent } from 'pino';
 import { ErrorCodes, SupervisorError } from './errors.js';
 import { defaultOf } from './settings.js';
 
@@ -18,9 +18,9 @@ export interface Subnet {
   readonly family: 'ipv4' | 'ipv6';
 }
 export type TrustProxy = boolean | readonly Subnet[];
-// pino's own levels, most severe first, and `silent`.
+// pino's own levels, most severe first, and `silent` (its named export: the types of pino before 10.4 have no `pino.levels`).
 const LOG_LEVELS: readonly LogLevel[] = [
-  ...(Object.entries(pino.levels.values)
+  ...(Object.entries(levels.values)
     .sort(([, a], [, b]) => b - a)
     .map(([name]) => name) as LogLevel[]),
   'silent',

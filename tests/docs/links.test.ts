@@ -7,8 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, allPages, anchorsOf, linksOf, readPage } from '../helpers/docs.js';
 
 const REPOSITORY_FILES = 'https://github.com/health-gate/health-gate/blob/main/';
-// Written on another branch of issue 22 (tests and CI); linked from the README ahead of it. Remove once it is here.
-const WRITTEN_ELSEWHERE = new Set(['CONTRIBUTING.md']);
 
 // `docs/x.md#part` → the file relative to the project's root, and the anchor.
 function resolve(page: string, target: string): { file: string; anchor: string | undefined } {
@@ -25,7 +23,6 @@ describe.each(allPages())('%s', (page) => {
     for (const target of linksOf(text)) {
       if (/^[a-z]+:/.test(target) && !target.startsWith(REPOSITORY_FILES)) continue;
       const { file, anchor } = resolve(page, target);
-      if (WRITTEN_ELSEWHERE.has(file)) continue;
       if (file.startsWith('..') || !existsSync(path.join(PROJECT_ROOT, file))) {
         broken.push(`${target}: no file ${file}`);
       } else if (anchor !== undefined && file.endsWith('.md') && !anchorsOf(readPage(file)).has(anchor)) {

@@ -2,9 +2,9 @@
 // SIGTERM afterwards drains at once instead of waiting out DRAIN_TIMEOUT_MS.
 import net from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { recordFigure } from '../reliability/figures.js';
+import { eventually, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { exitWithin } from '../reliability/harness.js';
 import { useEdge } from './harness.js';
 
@@ -12,13 +12,16 @@ const edge = useEdge('edge_drain');
 const DRAIN_TIMEOUT_MS = 20_000;
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: example.com\r\n\r\n`;
 
-// Opens a connection, lets `behave` write and leave, and waits a moment for the supervisor to see it.
-async function abandon(port: number, behave: (socket: net.Socket) => void): Promise<void> {
-  const socket = net.connect(port, '127.0.0.1');
+// Opens a connection, lets `behave` write, waits until the app has received the connection's first request (it
+// is in flight), and leaves.
+async function abandon(sup: SupervisorProcess, behave: (socket: net.Socket) => void): Promise<void> {
+  const received = (): number => sup.entries().filter((entry) => entry.msg === 'fixture: request received').length;
+  const before = received();
+  const socket = net.connect(sup.port, '127.0.0.1');
   socket.on('error', () => {});
   await once(socket, 'connect');
   behave(socket);
-  await sleep(300);
+  await eventually(() => (received() > before ? true : undefined), 10_000, 'the request at the app');
   socket.destroy();
 }
 
@@ -31,8 +34,8 @@ describe('requests on abandoned connections', () => {
     ['a pipelined request behind an upload cut halfway', (socket: net.Socket) => socket.write(`${get('/a')}POST /up HTTP/1.1\r\nHost: example.com\r\nContent-Length: 100000\r\n\r\npartial`)],
   ])('%s: SIGTERM drains at once', async (_what, behave) => {
     const sup = await edge.supervise('app-never-answers', { DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
-    await abandon(sup.port, behave);
-    await abandon(sup.port, behave);
+    await abandon(sup, behave);
+    await abandon(sup, behave);
     const signalledAt = performance.now();
     sup.process.kill('SIGTERM');
     const exit = await exitWithin(sup, DRAIN_TIMEOUT_MS - 5_000);

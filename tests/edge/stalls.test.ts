@@ -51,6 +51,7 @@ describe('a client that stops reading a download', () => {
     through.resume();
     reference.resume();
     expect(await Promise.race([throughClosed, new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), 10_000))])).toBeLessThan(10_000);
+    // The point of the wait: a second in which the reference, served directly, must stay connected.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(reference.destroyed).toBe(false);
     reference.destroy();

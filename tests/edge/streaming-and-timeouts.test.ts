@@ -94,6 +94,7 @@ describe('the response timeout', () => {
     const ws = await edge.supervise('app', { APP_RESPONSE_TIMEOUT_MS: '500' });
     const socket = new WebSocket(`ws://127.0.0.1:${ws.port}/ws`);
     await once(socket, 'open');
+    // The point of the wait: the WebSocket stays quiet for three times APP_RESPONSE_TIMEOUT_MS, and must not be cut.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     socket.send('still here');
     const echoed = await new Promise<string>((resolve) => socket.on('message', (data) => String(data) === 'still here' && resolve(String(data))));

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,27 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * What `promise` resolves to, or a failure if it has not settled within `timeoutMs`: the message is `what()`, built
+ * at the deadline (a process's last lines), or `what` with the time added.
+ */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(typeof what === 'string' ? `Timed out after ${timeoutMs} ms waiting for ${what}` : what())), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once the fixture app has recorded `request` ("GET /slow?ms=1500") in its FIXTURE_RECORD_FILE: the request is inside the app. */
+export async function untilReceived(record: string, request: string, timeoutMs = 10_000): Promise<void> {
+  await eventually(() => (existsSync(record) && readFileSync(record, 'utf8').split('\n').includes(request) ? true : undefined), timeoutMs, `${request} at the app`);
 }
 
 export async function healthOf(url: string): Promise<{ status: number; body: Record<string, unknown> }> {

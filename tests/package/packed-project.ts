@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT, eventually, healthOf, type ExitStatus } from '../helpers/supervisor-process.js';
+import { PROJECT_ROOT, eventually, healthOf, within, type ExitStatus } from '../helpers/supervisor-process.js';
 
 const run = promisify(execFile);
 const SUPERVISOR_DIR = path.join(PROJECT_ROOT, 'supervisor');
@@ -172,10 +172,5 @@ export async function untilReady(supervisor: InstalledSupervisor, timeoutMs = 90
 
 /** Resolves with the exit status, or rejects, with its last output, when it still runs after `timeoutMs`. */
 export function exitWithin(supervisor: InstalledSupervisor, timeoutMs: number): Promise<ExitStatus> {
-  return Promise.race([
-    supervisor.exited,
-    new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${supervisor.lines.slice(-30).join('\n')}`)), timeoutMs).unref();
-    }),
-  ]);
+  return within(supervisor.exited, timeoutMs, () => `still running after ${timeoutMs} ms:\n${supervisor.lines.slice(-30).join('\n')}`);
 }

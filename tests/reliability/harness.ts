@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { startSupervisor, type ExitStatus, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { startSupervisor, within, type ExitStatus, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 export interface Scenario {
   /** An empty database of its own, dropped after the test. */
@@ -45,16 +45,8 @@ export function useScenario(prefix: string): Scenario {
 }
 
 /** The supervisor's exit status, or a failure naming what it was doing if it has not exited in `timeoutMs`. */
-export async function exitWithin(sup: SupervisorProcess, timeoutMs: number): Promise<ExitStatus> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms; last lines:\n${sup.lines.slice(-15).join('\n')}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([sup.exited, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function exitWithin(sup: SupervisorProcess, timeoutMs: number): Promise<ExitStatus> {
+  return within(sup.exited, timeoutMs, () => `still running after ${timeoutMs} ms; last lines:\n${sup.lines.slice(-15).join('\n')}`);
 }
 
 export function logged(sup: SupervisorProcess, event: string): Record<string, unknown>[] {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
-import { eventually, FIXTURE_APP, isAlive, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { eventually, FIXTURE_APP, isAlive, untilReceived, type SupervisorProcess } from '../helpers/supervisor-process.js';
 import { recordFigure } from './figures.js';
 import { logged, useScenario } from './harness.js';
 import { startLoad, succeeded, type Outcome } from './load.js';
@@ -148,7 +148,7 @@ describe('POSTs and a crash', () => {
     await sup.waitForPhase('ready', 30_000);
 
     const underWay = slowPost(sup.port, '/upload?under-way');
-    await eventually(() => (readFileSync(record, 'utf8').includes('POST /upload?under-way') ? true : undefined), 10_000, 'the POST at the app');
+    await untilReceived(record, 'POST /upload?under-way');
     process.kill(appPids(sup)[0] as number, 'SIGKILL');
     expect((await underWay.answered).status).toBe(502);
 
@@ -162,6 +162,14 @@ describe('POSTs and a crash', () => {
     expect(requests.filter((line) => line === 'POST /echo?during-restart')).toHaveLength(1);
   }, 60_000);
 });
+
+const METRICS_TOKEN = 'hold-and-retry-metrics-token';
+
+// Requests held since the start, from /metrics.
+async function heldCount(sup: SupervisorProcess): Promise<number> {
+  const response = await fetch(`${sup.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+  return Number(/^supervisor_held_requests_total\{outcome="held"\} (\d+)$/m.exec(await response.text())?.[1] ?? 0);
+}
 
 describe('the hold is bounded', () => {
   it('answers 503 with Retry-After past APP_HOLD_MAX_REQUESTS at once, and past APP_HOLD_TIMEOUT_MS', async () => {
@@ -185,7 +193,8 @@ describe('the hold is bounded', () => {
   }, 60_000);
 
   it('holds 1,000 POSTs of 1 MB without buffering their bodies, then answers each from the new app', async () => {
-    const sup = await fixture.start({ FIXTURE_START_DELAY_MS: '3000', APP_START_TIMEOUT_MS: '20000', APP_HOLD_TIMEOUT_MS: '60000' });
+    // The new app takes 6 s to start: time for a busy machine to open the 1,000 connections and send their heads.
+    const sup = await fixture.start({ FIXTURE_START_DELAY_MS: '6000', APP_START_TIMEOUT_MS: '20000', APP_HOLD_TIMEOUT_MS: '60000', METRICS_TOKEN });
     await sup.waitForPhase('ready', 30_000);
     const supervisorPid = Number(sup.entries().find((entry) => entry.name === 'supervisor')?.pid);
     const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${supervisorPid}/status`, 'utf8'))?.[1]) / 1024;
@@ -203,8 +212,7 @@ describe('the hold is bounded', () => {
         return socket;
       }),
     );
-    await eventually(() => (logged(sup, 'phase').some((entry) => entry.to === 'restarting_app') ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await eventually(async () => ((await heldCount(sup)) >= 1_000 ? true : undefined), 30_000, 'the 1,000 POSTs held');
     const held = rss() - before;
     recordFigure('1,000 POSTs of 1 MB held', 'hold_rss_growth', held, 'MB');
     // Far below the 1,000 MB of bodies: only what Node had read before the hold paused each socket.

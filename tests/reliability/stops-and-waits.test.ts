@@ -14,7 +14,7 @@ import { freePort } from '../../supervisor/core/free-port.js';
 import { MIGRATIONS_DIR } from '../helpers/migrate.js';
 import { startSilentPostgres } from '../helpers/silent-postgres.js';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
-import { eventually, FIXTURE_APP, isAlive, startSupervisor } from '../helpers/supervisor-process.js';
+import { eventually, FIXTURE_APP, isAlive, startSupervisor, untilReceived } from '../helpers/supervisor-process.js';
 import { exitWithin, logged, useScenario } from './harness.js';
 
 const scenario = useScenario('stops');
@@ -142,12 +142,13 @@ const entriesOf = (lines: readonly string[]): Record<string, unknown>[] =>
 
 describe('signals as platforms and terminals send them', () => {
   it('drains and exits when npm start without exec loses npm to SIGTERM, instead of staying behind', async () => {
-    const { npm, lines, port } = await npmStartWithoutExec({ DATABASE_URL: fixture.db().url });
+    const record = path.join(await scenario.tempDir(), 'requests.log');
+    const { npm, lines, port } = await npmStartWithoutExec({ DATABASE_URL: fixture.db().url, FIXTURE_RECORD_FILE: record });
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000, 'ready');
     const supervisorPid = Number(entriesOf(lines).find((entry) => entry.name === 'supervisor')?.pid);
     expect(supervisorPid).toBeGreaterThan(0);
     const slow = fetch(`http://127.0.0.1:${port}/slow?ms=1500`).then((response) => response.status);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilReceived(record, 'GET /slow?ms=1500');
 
     npm.kill('SIGTERM');
     await once(npm, 'exit');
@@ -159,14 +160,16 @@ describe('signals as platforms and terminals send them', () => {
   }, 60_000);
 
   it('takes Ctrl-C (SIGINT to the whole process group, so twice) as one stop: the request under way finishes, exit 0', async () => {
-    const sup = await startSupervisor({ via: 'npm', env: { DATABASE_URL: fixture.db().url } });
+    const record = path.join(await scenario.tempDir(), 'requests.log');
+    const sup = await startSupervisor({ via: 'npm', env: { DATABASE_URL: fixture.db().url, FIXTURE_RECORD_FILE: record } });
     scenario.defer(() => sup.kill());
     await sup.waitForPhase('ready');
     const supervisorPid = Number(sup.entries().find((entry) => entry.name === 'supervisor')?.pid);
     const slow = fetch(`${sup.url}/slow?ms=1500`).then((response) => response.status);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilReceived(record, 'GET /slow?ms=1500');
     // The terminal's SIGINT to the group, and the one npm (or a shell) passes on to its child a moment later.
     process.kill(-(sup.process.pid as number), 'SIGINT');
+    // The point of the wait: the second SIGINT comes a moment after the first, well within the second that makes it the same signal.
     await new Promise((resolve) => setTimeout(resolve, 100));
     process.kill(supervisorPid, 'SIGINT');
     // npm may leave first: the supervisor's own end is what counts.

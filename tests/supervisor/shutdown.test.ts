@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useSupervisorFixture } from '../helpers/supervisor-fixture.js';
-import { descendants, eventually, isAlive, startSupervisor, type SupervisorProcess } from '../helpers/supervisor-process.js';
+import { descendants, eventually, isAlive, startSupervisor, untilReceived, type SupervisorProcess } from '../helpers/supervisor-process.js';
 
 const fixture = useSupervisorFixture('shutdown');
 const APP_EXITS_AT_START = fileURLToPath(new URL('../fixtures/app-exits-at-start.mjs', import.meta.url));
@@ -54,6 +54,13 @@ async function markedSupervisor(env: Record<string, string | undefined>): Promis
   return { sup, processes };
 }
 
+// A file in a folder removed after the test, where the fixture app records each request it receives (FIXTURE_RECORD_FILE).
+async function recordFile(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'shutdown-requests-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return path.join(dir, 'requests.log');
+}
+
 // A folder for an embedded development database, removed after the test.
 async function embeddedRoot(): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'shutdown-embedded-'));
@@ -71,13 +78,13 @@ function spawnsAfterShutdown(sup: SupervisorProcess): Record<string, unknown>[] 
 
 describe('shutdown', () => {
   it('lets an in-flight request finish on SIGTERM to npm start, then exits 0 with nothing left', async () => {
-    const sup = await supervisor();
+    const record = await recordFile();
+    const sup = await supervisor({ FIXTURE_RECORD_FILE: record });
     const tree = descendants(sup.process.pid as number);
     expect(tree.length).toBeGreaterThanOrEqual(3); // supervisor, guard, app (and npm's shell, if any)
 
     const slow = fetch(`${sup.url}/slow?ms=1500`).then(async (response) => ({ status: response.status, body: await response.text() }));
-    await eventually(() => (sup.entries().length > 0 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the request is now inside the app
+    await untilReceived(record, 'GET /slow?ms=1500');
     sup.process.kill('SIGTERM');
 
     await sup.waitForLog((entry) => entry.event === 'shutdown');
@@ -98,11 +105,13 @@ describe('shutdown', () => {
   });
 
   it('exits at once on a second signal that comes more than a second after the first', async () => {
-    const sup = await supervisor();
+    const record = await recordFile();
+    const sup = await supervisor({ FIXTURE_RECORD_FILE: record });
     const slow = fetch(`${sup.url}/slow?ms=20000`).catch(() => 'cut');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilReceived(record, 'GET /slow?ms=20000');
     sup.process.kill('SIGTERM');
     await sup.waitForLog((entry) => entry.event === 'shutdown');
+    // The point of the wait: a repeat within about a second is the same signal; this one comes later.
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     sup.process.kill('SIGTERM');
     const status = await sup.exited;

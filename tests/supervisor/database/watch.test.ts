@@ -47,6 +47,7 @@ describe('watchDatabase', () => {
       stop();
     }
     const checks = states.length;
+    // The point of the wait: three intervals in which a watch that was not stopped would check again.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(states.length).toBe(checks);
   });

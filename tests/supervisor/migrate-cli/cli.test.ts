@@ -9,6 +9,7 @@ import { checksumOf } from '../../../supervisor/migrations/migration.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { type CliRun, PROJECT_ROOT, runMigrateCli } from '../../helpers/migrate-cli.js';
 import { ALL_RECORDED, SEQUELIZE_MAP, prepareSequelizeDatabase, writeSwitchingMigrations } from '../../helpers/sequelize.js';
+import { eventually } from '../../helpers/supervisor-process.js';
 
 const FILES: Record<string, string> = {
   '0001_first.sql': '-- migrate:up\nCREATE TABLE first (id int);\n\n-- migrate:down\nDROP TABLE first;\n',
@@ -415,7 +416,9 @@ describe('migrate CLI: the migration lock', () => {
       expect(await history()).toEqual([]);
 
       const waiting = cli(['up']);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Waiting: a session other than the holder's has tried to take the lock.
+      const attempts = "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory%'";
+      await eventually(async () => ((await holder.query<{ count: number }>(attempts)).rows[0]!.count > 0 ? true : undefined), 30_000, 'the CLI at the lock');
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_ID]);
       const run = await waiting;
       expect(run.code).toBe(0);

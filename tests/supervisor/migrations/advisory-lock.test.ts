@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OwnConnection, Queryable } from '../../../supervisor/database/connection.js';
 import { type AdvisoryLockOptions, withAdvisoryLock } from '../../../supervisor/migrations/advisory-lock.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { eventually, within } from '../../helpers/supervisor-process.js';
 
 const LOCK_ID = '42424242';
 let db: TestDatabase;
@@ -35,14 +36,17 @@ function capturingLogger(): { logger: Logger; entries: Record<string, unknown>[]
   return { logger: pino({ level: 'debug' }, stream), entries };
 }
 
-// Opens the waiter's lock connection (a real one), noting when each attempt to take the lock was made.
-function lockConnections(): { open: () => Promise<OwnConnection>; attemptsAt: number[]; pids: number[] } {
+// Opens the waiter's lock connection (a real one), noting when each attempt to take the lock was made, and
+// when each connection has ended (`ended[i]` for the connection of `pids[i]`).
+function lockConnections(): { open: () => Promise<OwnConnection>; attemptsAt: number[]; pids: number[]; ended: Promise<unknown>[] } {
   const attemptsAt: number[] = [];
   const pids: number[] = [];
+  const ended: Promise<unknown>[] = [];
   const open = async (): Promise<OwnConnection> => {
     const client = new pg.Client({ connectionString: db.url });
     client.on('error', () => {}); // the server's notice when a test ends the session
     await client.connect();
+    ended.push(new Promise((resolve) => client.once('end', resolve)));
     pids.push((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     const query = ((...args: Parameters<Queryable['query']>) => {
       if (String(args[0]).includes('pg_try_advisory_xact_lock')) attemptsAt.push(performance.now());
@@ -50,7 +54,7 @@ function lockConnections(): { open: () => Promise<OwnConnection>; attemptsAt: nu
     }) as Queryable['query'];
     return { query, close: () => client.end() };
   };
-  return { open, attemptsAt, pids };
+  return { open, attemptsAt, pids, ended };
 }
 
 function options(logger: Logger, overrides: Partial<AdvisoryLockOptions> = {}): AdvisoryLockOptions {
@@ -88,7 +92,7 @@ describe('withAdvisoryLock', () => {
 
   it('takes the lock as soon as the other session lets it go, holds it in an open transaction while fn runs, and ends it after', async () => {
     const { logger, entries } = capturingLogger();
-    const { open, pids } = lockConnections();
+    const { open, pids, attemptsAt } = lockConnections();
     const running = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => {
       // Held by the lock connection, in a transaction that is open while the work runs elsewhere.
       const { rows } = await holder.query<{ pid: number; state: string }>(
@@ -97,29 +101,32 @@ describe('withAdvisoryLock', () => {
       );
       return rows;
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Waiting: it has tried twice while the other session holds the lock.
+    await eventually(() => (attemptsAt.length >= 2 ? true : undefined), 10_000, 'a second attempt at the lock');
+    const unlockedAt = performance.now();
     await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
     const heldWhileRunning = await running;
 
     expect(heldWhileRunning).toEqual([{ pid: pids[0], state: 'idle in transaction' }]);
     expect(entries.map((entry) => entry.event)).toEqual(['lock_waiting', 'lock_acquired', 'lock_released']);
     expect(entries[1]).toMatchObject({ lockId: LOCK_ID, waitedMs: expect.any(Number) });
-    // It waited for the other session (the 500 ms above, less the time its connection took to open).
-    expect(entries[1]!.waitedMs).toBeGreaterThan(250);
+    // Taken by an attempt after the other session let go, and soon after (pollMs is 100 ms).
+    expect(attemptsAt.at(-1)).toBeGreaterThan(unlockedAt);
+    expect(attemptsAt.at(-1)! - unlockedAt).toBeLessThan(1_000);
     expect(await db.advisoryLocks()).toBe(0);
   });
 
   it('ends the lock when fn fails, and when the connection that holds it is killed', async () => {
     await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
     const { logger, entries } = capturingLogger();
-    const { open, pids } = lockConnections();
+    const { open, pids, ended } = lockConnections();
     await expect(withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), () => Promise.reject(new Error('migration failed')))).rejects.toThrow('migration failed');
     expect(await db.advisoryLocks()).toBe(0);
 
     // The process that holds the lock dies mid-way: its connection goes, and the lock with it.
     const killed = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => {
       await holder.query('SELECT pg_terminate_backend($1)', [pids[1]]);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await within(ended[1]!, 10_000, 'the end of the killed connection');
     });
     await killed;
     expect(await db.advisoryLocks()).toBe(0);
@@ -139,7 +146,7 @@ describe('withAdvisoryLock', () => {
         );
         return rows.map((row) => row.pid);
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await eventually(() => (entries.some((entry) => entry.event === 'lock_waiting') ? true : undefined), 10_000, 'lock_waiting');
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_ID]);
       expect(await running).toEqual([pid]);
       expect(entries.map((entry) => entry.event)).toEqual(['lock_waiting', 'lock_acquired', 'lock_released']);
@@ -151,9 +158,9 @@ describe('withAdvisoryLock', () => {
 
   it('reports a failed query at once instead of trying again until the deadline', async () => {
     const { logger } = capturingLogger();
-    const { open, pids } = lockConnections();
+    const { open, pids, attemptsAt } = lockConnections();
     const acquiring = withAdvisoryLock({ kind: 'transaction', openConnection: open }, options(logger), async () => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(() => (attemptsAt.length >= 1 ? true : undefined), 10_000, 'a first attempt at the lock');
     const startedAt = performance.now();
     await holder.query('SELECT pg_terminate_backend($1)', [pids[0]]);
     await expect(acquiring).rejects.toThrow(/terminat|not queryable/i);
