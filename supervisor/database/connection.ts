@@ -1,4 +1,5 @@
 // The one place the supervisor turns DATABASE_URL into pg settings, so every connection is configured alike.
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import { ErrorCodes, SupervisorError } from '../core/errors.js';
 import type { Logger } from 'pino';
@@ -46,10 +47,25 @@ export interface DatabaseTarget {
   readonly database: string;
 }
 
-/** pg client settings from the connection string (pg parses sslmode and friends itself). */
+// pg's own parser of connection strings, required: its older versions are CommonJS with no named export.
+const { parse } = createRequire(import.meta.url)('pg-connection-string') as typeof import('pg-connection-string');
+
+// The connection string's TLS parameters, which pg-connection-string turns into the `ssl` options.
+const TLS_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslnegotiation', 'uselibpqcompat'];
+
+/**
+ * pg client settings from the connection string, its TLS options read by pg's own parser (sslmode and friends)
+ * and given apart with the host name that the server's certificate must name: pg before 8.23.1 checks a
+ * certificate against `localhost` when the host is an IP address, and the supervisor runs with the user's pg.
+ */
 export function connectionOptions(databaseUrl: string, connectTimeoutMs: number): pg.ClientConfig {
+  const { ssl, host, sslnegotiation } = parse(databaseUrl) as { ssl?: pg.ClientConfig['ssl']; host?: string | null; sslnegotiation?: pg.ClientConfig['sslnegotiation'] };
+  const url = new URL(databaseUrl);
+  for (const name of TLS_PARAMETERS) url.searchParams.delete(name);
   return {
-    connectionString: databaseUrl,
+    connectionString: url.href,
+    ...(ssl === undefined ? {} : { ssl: typeof ssl === 'object' && host ? { ...ssl, host } : ssl }),
+    ...(sslnegotiation === undefined ? {} : { sslnegotiation }),
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'supervisor',
   };
