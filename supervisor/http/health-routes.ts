@@ -1,6 +1,7 @@
 // /health (readiness) and /health/live (liveness) in the IETF health-check draft's format.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckName, PhaseMachine } from '../core/phases.js';
+import { ErrorCodes } from '../core/errors.js';
 import { viewFor, type DisclosureOptions, type StatusView } from './disclosure.js';
 import { HEALTH_PATH, LIVENESS_PATH } from './own-paths.js';
 
@@ -62,7 +63,7 @@ function send(req: IncomingMessage, res: ServerResponse, statusCode: number, bod
 export function answerHealthRoute(req: IncomingMessage, res: ServerResponse, ownPath: typeof HEALTH_PATH | typeof LIVENESS_PATH, phases: PhaseMachine, disclosure?: DisclosureOptions): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const message = `${ownPath} answers GET and HEAD.`;
-    return send(req, res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message } }, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+    return send(req, res, 405, { error: { code: ErrorCodes.METHOD_NOT_ALLOWED, message } }, { allow: 'GET, HEAD', 'content-type': 'application/json' });
   }
   if (ownPath === HEALTH_PATH) {
     const { statusCode, body } = readinessReport(viewFor(req, phases.snapshot(), disclosure));

@@ -49,7 +49,7 @@ describe('the health routes', () => {
     const response = await fetch(`${base}/health`, { method: 'POST', body: 'x' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, HEAD');
-    expect(await response.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+    expect(await response.json()).toMatchObject({ error: { code: 'SUP_ERR_METHOD_NOT_ALLOWED' } });
   });
 
   it('says failed once the start failed', async () => {
