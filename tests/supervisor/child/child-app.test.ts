@@ -84,7 +84,9 @@ describe('the child app', () => {
   });
 
   it('gives up with exit 1 when the app keeps crashing', async () => {
-    const sup = await supervisor({ FIXTURE_EXIT_AFTER_MS: '300', APP_RESTART_LIMIT: '2' });
+    // 1.5 s after it listens: long enough to be found healthy first, even on a busy machine, so that each crash
+    // comes while ready (with 300 ms a slow health poll saw some starts crash before ready).
+    const sup = await supervisor({ FIXTURE_EXIT_AFTER_MS: '1500', APP_RESTART_LIMIT: '2' });
     expect((await sup.exited).code).toBe(1);
     expect(sup.entries().find((entry) => entry.event === 'failed')).toMatchObject({ code: 'SUP_ERR_APP_CRASH_LOOP' });
     expect(sup.entries().filter((entry) => entry.event === 'app_restart')).toHaveLength(2);
