@@ -13,6 +13,7 @@ import { createTeardown, handleStopCauses } from './shutdown.js';
 import { passwordOf } from './core/redact.js';
 import { announceSupervisor } from './operations/control-file.js';
 import { sendNotReady } from './http/not-ready-page.js';
+import { keepYoungGenerationSmall } from './core/young-generation.js';
 
 export interface SupervisorOptions {
   readonly config: LoadedConfig;
@@ -83,6 +84,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   let readyOnce = false;
   phases.onTransition(({ to }) => {
     if (to === 'ready') {
+      if (!readyOnce) keepYoungGenerationSmall();
       readyOnce = true;
       proxy.resumeHeld();
     } else if (to === 'draining' || to === 'failed') {

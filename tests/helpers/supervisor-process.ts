@@ -8,12 +8,16 @@ import { freePort } from '../../supervisor/core/free-port.js';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../../supervisor/dist/cli.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../supervisor/bin/health-gate.js', import.meta.url));
 
 export interface SupervisorOptions {
   /** Extra environment; PORT, LOG_FORMAT and the fixture APP_COMMAND are set unless given. */
   readonly env?: Record<string, string | undefined>;
-  /** `npm` runs `npm start` exactly as a user or the platform does; `node` runs the compiled CLI. */
-  readonly via?: 'node' | 'npm';
+  /**
+   * `npm` runs `npm start` exactly as a user or the platform does; `bin` runs the command's entry
+   * (supervisor/bin/health-gate.js) as npm links it; `node` runs the compiled CLI.
+   */
+  readonly via?: 'node' | 'bin' | 'npm';
   /** Runs the compiled CLI with this limit on open files (`ulimit -n`, through sh). */
   readonly descriptorLimit?: number;
   /** Runs the compiled CLI behind this command, as its arguments: `['unshare', '--pid', '--fork', '--']`. */
@@ -97,6 +101,8 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
   const child =
     options.via === 'npm'
       ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      : options.via === 'bin'
+      ? spawn(process.execPath, [BIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       : options.descriptorLimit !== undefined
         ? spawn('sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
         : options.prefix && options.prefix.length > 0
