@@ -1,6 +1,5 @@
 // Runs one migration's step (SQL, module or sequelize-cli) together with its history change, and the checks made
 // before anything runs: what makes each migration whole or nothing.
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCodes, SupervisorError, isSupervisorError } from '../core/errors.js';
