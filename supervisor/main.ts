@@ -36,7 +36,7 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
   let embeddedDatabase: Promise<EmbeddedDatabase> | undefined;
   // The startup's database work (wait, migrations, checks): a stop waits for it to end (see shutdown.ts).
   let databaseWork: Promise<unknown> = Promise.resolve();
-  // Once the database was set up: the same again (migrations pending on disk, then the schema check), for a reload.
+  // The database's setup (wait, migrations pending on disk, schema check): at the start, and before each reload.
   let prepareRelease: (() => Promise<void>) | undefined;
 
   // The embedded development database stops last, right before the process exits, however it exits. A
@@ -162,12 +162,11 @@ export async function runSupervisor({ config, logging, exit }: SupervisorOptions
       import('./database-setup.js'),
       import('./child/supervision.js'),
     ]);
-    databaseWork = setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
-    await databaseWork;
     prepareRelease = async () => {
       databaseWork = setUpDatabase({ config: runConfig, phases, logger, signal: abortStartup.signal, metrics });
       await databaseWork;
     };
+    await prepareRelease();
     if (!phases.transition('starting_app')) return;
     app = createAppSupervision({
       config: runConfig,
