@@ -2,11 +2,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildApp } from '../../../supervisor/child/child-app.js';
-import { createLogging } from '../../../supervisor/core/logger.js';
+import { captureLogging } from '../../helpers/captured-logging.js';
 import { useSupervisorFixture } from '../../helpers/supervisor-fixture.js';
 import { eventually, FIXTURE_APP, healthOf, isAlive, type SupervisorProcess } from '../../helpers/supervisor-process.js';
 
@@ -26,14 +25,7 @@ afterEach(async () => {
 });
 
 async function childApp(signal: AbortSignal): Promise<{ app: ChildApp; events: (event: string) => Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logging = await createLogging({ level: 'info', format: 'json', isProduction: false, secrets: [], output });
+  const { logging, events } = await captureLogging();
   const app = createChildApp({
     command: `node ${FIXTURE_APP}`,
     healthPath: '/health',
@@ -45,8 +37,6 @@ async function childApp(signal: AbortSignal): Promise<{ app: ChildApp; events: (
     logger: logging.logger.child({ module: 'child-app' }),
   });
   started.push(app);
-  const events = (event: string): Record<string, unknown>[] =>
-    lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === event);
   return { app, events };
 }
 

@@ -1,11 +1,10 @@
 // Keeping the app running, against real app processes: the races between an exit, the restart that follows it, a
 // reload (SIGHUP) and a stop. What a user sees: the phase, the app that answers, and how many app processes run.
 import { execFileSync } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppSupervision } from '../../../supervisor/child/supervision.js';
 import { type Config, loadConfig } from '../../../supervisor/core/config.js';
-import { createLogging } from '../../../supervisor/core/logger.js';
+import { captureLogging } from '../../helpers/captured-logging.js';
 import { createPhaseMachine, type PhaseMachine } from '../../../supervisor/core/phases.js';
 import { eventually, FIXTURE_APP } from '../../helpers/supervisor-process.js';
 
@@ -62,14 +61,7 @@ const noDrain = (): Promise<void> => Promise.resolve();
 
 // An app supervised as main.ts does it, started and `ready`.
 async function supervise(env: Record<string, string> = {}): Promise<Supervised> {
-  const lines: string[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logging = await createLogging({ level: 'info', format: 'json', isProduction: false, secrets: [], output });
+  const { logging, events } = await captureLogging();
   const loaded = loadConfig({
     DATABASE_URL: 'postgres://app@127.0.0.1:5432/unused',
     APP_COMMAND: `node ${FIXTURE_APP}`,
@@ -87,7 +79,7 @@ async function supervise(env: Record<string, string> = {}): Promise<Supervised> 
     supervision,
     phases,
     gaveUp,
-    events: (event) => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === event),
+    events,
     async stop() {
       controller.abort();
       await supervision.stop();
