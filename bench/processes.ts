@@ -53,6 +53,22 @@ export function rssMb(pid: number): number {
   return Number(match?.[1] ?? 0) / 1024;
 }
 
+/**
+ * Memory of the process's own, in MB: its resident pages that no other process shares (smaps_rollup's Private_*).
+ * The node binary's pages, most of a Node process's RSS, are shared with every other Node process on the machine
+ * (the app's among them) and counted once in the instance's memory.
+ */
+export function privateMb(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kilobytes = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+  return (kilobytes('Private_Clean') + kilobytes('Private_Dirty')) / 1024;
+}
+
+/** The parent's pid of a process. */
+export function parentPid(pid: number): number {
+  return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
 export async function waitForPort(port: number): Promise<void> {
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {

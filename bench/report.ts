@@ -39,6 +39,11 @@ export interface Measurements {
     rssAtReadyMb: number;
     /** 1 s after the first /health answered. */
     rssOnceReadyMb: number;
+    /** At the same moment, the supervisor's memory not shared with other processes (see processes.ts privateMb). */
+    privateOnceReadyMb: number;
+    /** The app's guard process (child/child-guard.ts), at the same moment. */
+    guardRssOnceReadyMb: number;
+    guardPrivateOnceReadyMb: number;
     portBoundMs: number;
     healthAnswersMs: number;
     readyUpToDateMs: number;
@@ -97,6 +102,8 @@ function startupTable(m: Measurements): string[] {
     `| start → ready, empty database (3 migrations) | ${fixed(s.readyEmptyMs)} ms |`,
     `| one trivial migration (500 in a row) | ${fixed(s.perMigrationMs, 1)} ms |`,
     `| supervisor RSS at ready (polled / not polled) / once ready (after the first /health) / under load | ${fixed(s.rssAtReadyMb)} / ${fixed(s.rssAtReadyUnpolledMb)} / ${fixed(s.rssOnceReadyMb)} / ${fixed(m.loadRssMb)} MB |`,
+    `| … of the RSS once ready, not shared with other processes (the node binary's pages are shared with the app's Node) | ${fixed(s.privateOnceReadyMb)} MB |`,
+    `| the app's guard process (between the supervisor and the app), RSS / not shared, once ready | ${fixed(s.guardRssOnceReadyMb)} / ${fixed(s.guardPrivateOnceReadyMb)} MB |`,
     `| /health req/s, idle | ${fixed(m.health.idleRps)} |`,
     `| /health p99, idle | ${fixed(m.health.idleP99Ms, 1)} ms |`,
     `| /health p50 / p99 while the proxy is under load | ${fixed(m.health.underLoadP50Ms, 1)} / ${fixed(m.health.underLoadP99Ms, 1)} ms |`,

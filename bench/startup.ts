@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { benchConfig } from './config.js';
-import { between, preciseCpuMicros, rssMb, startSupervisor, waitForEntry, waitForPort, waitUntilReady } from './processes.js';
+import { between, parentPid, preciseCpuMicros, privateMb, rssMb, startSupervisor, waitForEntry, waitForPort, waitUntilReady } from './processes.js';
 import type { Measurements } from './report.js';
 
 const MIGRATION_COUNT = 500;
@@ -49,6 +49,9 @@ interface StartRun {
   readonly appStartMs: number;
   readonly firstHealthCpuMs: number;
   readonly rssOnceReady: number;
+  readonly privateOnceReady: number;
+  readonly guardRssOnceReady: number;
+  readonly guardPrivateOnceReady: number;
 }
 
 // GET /health on a connection of its own, as a platform's health check does; resolves once answered or refused.
@@ -93,8 +96,11 @@ async function coldStart(url: string, polled: boolean): Promise<StartRun> {
   const firstHealthCpuMs = (preciseCpuMicros(sup.pid) - beforeHealth) / 1000;
   await settle(1000);
   const rssOnceReady = rssMb(sup.pid);
+  // The app runs under the supervisor's guard process (child/child-guard.ts), the app's parent.
+  const guardPid = parentPid(appPid);
+  const memory = { privateOnceReady: privateMb(sup.pid), guardRssOnceReady: rssMb(guardPid), guardPrivateOnceReady: privateMb(guardPid) };
   await sup.stop();
-  return { bound, ready, ownShare: ready - appStartMs, cpuMs, rssAtReady, appCpuMs, appStartMs, firstHealthCpuMs, rssOnceReady };
+  return { bound, ready, ownShare: ready - appStartMs, cpuMs, rssAtReady, appCpuMs, appStartMs, firstHealthCpuMs, rssOnceReady, ...memory };
 }
 
 async function answeredAfter(url: string): Promise<number> {
@@ -158,6 +164,9 @@ export async function measureStartup(upToDateUrl: string): Promise<Measurements[
     firstHealthCpuMs: of((r) => r.firstHealthCpuMs),
     rssAtReadyMb: of((r) => r.rssAtReady),
     rssOnceReadyMb: of((r) => r.rssOnceReady),
+    privateOnceReadyMb: of((r) => r.privateOnceReady),
+    guardRssOnceReadyMb: of((r) => r.guardRssOnceReady),
+    guardPrivateOnceReadyMb: of((r) => r.guardPrivateOnceReady),
     portBoundMs: of((r) => r.bound),
     healthAnswersMs: median(answered),
     readyUpToDateMs: of((r) => r.ready),
