@@ -1,8 +1,9 @@
-// The pooled client toward the app for requests without a body (undici's Pool, as fastify's reply-from uses): one
-// HTTP parser in WebAssembly and a plain handler per request, where node:http builds a ClientRequest, an
-// IncomingMessage and their streams and listeners. Requests with a body stay on node:http (proxy.ts), which relays
-// an app's 100 Continue and its early answer to an upload; undici does neither.
+// The pooled client toward the app (undici's Pool, as fastify's reply-from uses): one HTTP parser in WebAssembly
+// and a plain handler per request, where node:http builds a ClientRequest, an IncomingMessage and their streams and
+// listeners. Requests with an Expect header stay on node:http (proxy.ts): undici refuses to send one, and drops
+// the connection on a 100 Continue.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { relayInterim, writeResponseHead } from './response-head.js';
 
@@ -13,7 +14,7 @@ export interface AppPoolOptions {
   readonly idleTimeoutMs: number;
   readonly isDraining: () => boolean;
   /** The app gave no response to the request (refused, dropped, timed out: see isHeadTimeout). */
-  readonly failed: (res: ServerResponse, authority: string | undefined, error: Error) => void;
+  readonly failed: (res: ServerResponse, authority: string | undefined, hasBody: boolean, error: Error) => void;
 }
 
 /** A request under way at the app; `destroy()` aborts it (its client went away). */
@@ -22,8 +23,8 @@ export interface PooledRequest {
 }
 
 export interface AppPool {
-  /** Sends `req`, which has no body, to the app on `port` with `headers` (a flat list), and relays the answer to `res`. */
-  send(port: number, req: IncomingMessage, res: ServerResponse, headers: string[], authority: string | undefined): PooledRequest;
+  /** Sends `req` (its body too, when `hasBody`) to the app on `port` with `headers` (a flat list), and relays the answer to `res`. */
+  send(port: number, req: IncomingMessage, res: ServerResponse, headers: string[], hasBody: boolean, authority: string | undefined): PooledRequest;
   /** True while a request is under way (or waits for a connection) at the app on `port`. */
   busy(port: number): boolean;
   /** Ends every connection to the app, idle or not. */
@@ -45,6 +46,7 @@ class PooledExchange implements Dispatcher.DispatchHandler, PooledRequest {
   constructor(
     private readonly res: ServerResponse,
     private readonly authority: string | undefined,
+    private readonly hasBody: boolean,
     private readonly options: AppPoolOptions,
   ) {}
 
@@ -68,12 +70,16 @@ class PooledExchange implements Dispatcher.DispatchHandler, PooledRequest {
 
   onComplete(): void {
     this.res.end();
+    // Answered before the app read all of the body: the client's rest is read and dropped, as nginx does, and its
+    // connection stays usable. A 'data' listener rather than resume(), which the body's iterator holds off: the
+    // rest flows once undici lets go of the body.
+    if (!this.res.req.complete) this.res.req.on('data', dropChunk);
   }
 
   onError(error: Error): void {
     if (this.res.destroyed) return; // the client left first, and leaving aborted this request
     if (this.res.headersSent) return void this.res.destroy(); // cut off mid-response: so is the client's
-    this.options.failed(this.res, this.authority, error);
+    this.options.failed(this.res, this.authority, this.hasBody, error);
   }
 
   destroy(): void {
@@ -81,8 +87,19 @@ class PooledExchange implements Dispatcher.DispatchHandler, PooledRequest {
   }
 }
 
+function dropChunk(): void {}
+
 function latin1(buffer: Buffer): string {
   return buffer.toString('latin1');
+}
+
+function withoutTransferEncoding(headers: readonly string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.length !== 17 || name.toLowerCase() !== 'transfer-encoding') result.push(name, headers[i + 1] as string);
+  }
+  return result;
 }
 
 /**
@@ -119,9 +136,14 @@ export async function loadAppPool(options: AppPoolOptions): Promise<AppPool> {
   const busy = (pool: Pool | undefined): boolean => pool !== undefined && pool.stats.running + pool.stats.pending > 0;
 
   return {
-    send(port, req, res, headers, authority) {
-      const exchange = new PooledExchange(res, authority, options);
-      poolFor(port).dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers }, exchange);
+    send(port, req, res, headers, hasBody, authority) {
+      const exchange = new PooledExchange(res, authority, hasBody, options);
+      // undici frames the body itself (chunked when it has no length), and never ends the client's request: were
+      // it to destroy an unfinished one, Node would close the client's connection under an early answer.
+      // (An async iterable, which undici takes though its types name only streams.)
+      const body = hasBody ? (req.iterator({ destroyOnReturn: false }) as unknown as Readable) : null;
+      const sent = hasBody && req.headers['transfer-encoding'] !== undefined ? withoutTransferEncoding(headers) : headers;
+      poolFor(port).dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers: sent, body }, exchange);
       return exchange;
     },
     busy: (port) => busy(current?.port === port ? current.pool : retiring.get(port)),

@@ -195,25 +195,29 @@ export function createProxy(options: ProxyOptions): Proxy {
   });
   let inFlight = 0;
   const drainWaiters = new Set<() => void>();
-  // Requests without a body go through the pool once it is loaded (see app-pool.ts), through node:http until then.
-  let pool: AppPool | undefined;
-  let poolLoading = false;
+  // Requests go to the app through the pool (see app-pool.ts), but for those with an Expect header, which go through
+  // node:http; the first request loads the pool (undefined until then; null should it fail to load: node:http then).
+  let pool: AppPool | null | undefined;
+  let poolLoad: Promise<unknown> | undefined;
   let closed = false;
 
-  function loadPool(): void {
-    if (poolLoading) return;
-    poolLoading = true;
-    loadAppPool({
+  function loadPool(): Promise<unknown> {
+    poolLoad ??= loadAppPool({
       responseTimeoutMs,
       idleTimeoutMs: UPSTREAM_IDLE_TIMEOUT_MS,
       isDraining: options.isDraining,
-      failed: (res, authority, error) => failed(res.req, res, authority, false, error),
+      failed: (res, authority, hasBody, error) => failed(res.req, res, authority, hasBody, error),
     }).then(
       (loaded) => {
-        if (!closed) pool = loaded;
+        if (closed) loaded.close();
+        pool = loaded;
       },
-      (error: unknown) => logger.warn({ event: 'app_pool_unavailable', err: error }, 'the pooled client toward the app did not load; requests go through node:http'),
+      (error: unknown) => {
+        pool = null;
+        logger.warn({ event: 'app_pool_unavailable', err: error }, 'the pooled client toward the app did not load; requests go through node:http');
+      },
     );
+    return poolLoad;
   }
 
   function connectionOf(socket: ClientSocket): ClientConnection {
@@ -370,14 +374,13 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (res.destroyed) return;
     const target = getTarget();
     if (!target) return holdOrRefuse(req, res, authority);
+    const pooled = req.headers.expect === undefined;
+    if (pooled && pool === undefined) return void loadPool().then(() => dispatch(req, res, authority));
     const request = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
     if (request.duplicateHost) return sendGateError(req, res, 400, 'The request has more than one Host header.');
     // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
     if (request.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
-    if (!request.hasBody && req.headers.expect === undefined) {
-      if (pool) return void (res[kUpstream] = pool.send(target.port, req, res, request.headers, authority));
-      loadPool();
-    }
+    if (pooled && pool) return void (res[kUpstream] = pool.send(target.port, req, res, request.headers, request.hasBody, authority));
     const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent });
     res[kUpstream] = upstream;
     relay(req, res, upstream, request.hasBody, authority);
