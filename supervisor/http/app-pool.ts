@@ -42,6 +42,7 @@ const CLIENT_GONE = new Error('the client went away');
 class PooledExchange implements Dispatcher.DispatchHandler, PooledRequest {
   private abort: ((error?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
+  private bodyStarted = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -57,12 +58,19 @@ class PooledExchange implements Dispatcher.DispatchHandler, PooledRequest {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     const headers = rawHeaders.map(latin1);
     if (statusCode < 200) relayInterim(this.res, statusCode, statusText, headers);
-    else writeResponseHead(this.res, statusCode, statusText, headers, this.options.isDraining());
+    // A streamed response's head goes on once the bytes that came with it are parsed: with its first body bytes
+    // when they came together (one write to the client, not two), else alone.
+    else if (writeResponseHead(this.res, statusCode, statusText, headers, this.options.isDraining())) process.nextTick(PooledExchange.flushHead, this);
     this.resume = resume;
     return true;
   }
 
+  private static flushHead(exchange: PooledExchange): void {
+    if (!exchange.bodyStarted && !exchange.res.writableEnded && !exchange.res.destroyed) exchange.res.flushHeaders();
+  }
+
   onData(chunk: Buffer): boolean {
+    this.bodyStarted = true;
     if (this.res.write(chunk)) return true;
     if (this.resume) this.res.once('drain', this.resume);
     return false;

@@ -393,7 +393,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     // answer (401 to an upload) reaches the client as it is.
     upstream.on('response', (upstreamRes) => {
       upstream[kSentAt] = 0;
-      writeResponseHead(res, upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, upstreamRes.rawHeaders, options.isDraining());
+      if (writeResponseHead(res, upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, upstreamRes.rawHeaders, options.isDraining())) res.flushHeaders();
       upstreamRes.pipe(res);
       upstreamRes.once('close', () => {
         if (!upstreamRes.complete) return void res.destroy();

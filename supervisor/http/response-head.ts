@@ -31,11 +31,14 @@ export function relayInterim(res: ServerResponse, statusCode: number, statusMess
   }
 }
 
-/** Writes the app's final response head to the client; `Connection: close` while draining. */
-export function writeResponseHead(res: ServerResponse, statusCode: number, statusMessage: string | undefined, rawHeaders: readonly string[], draining: boolean): void {
+/**
+ * Writes the app's final response head to the client (`Connection: close` while draining). True for a streamed
+ * response (no Content-Length: Server-Sent Events, a long poll), whose head the caller sends on at once rather
+ * than with its first body bytes, which may be long in coming; one with a length has its head and body written
+ * together.
+ */
+export function writeResponseHead(res: ServerResponse, statusCode: number, statusMessage: string | undefined, rawHeaders: readonly string[], draining: boolean): boolean {
   const headers = downstreamResponseHeaders(rawHeaders, draining);
   res.writeHead(statusCode, statusMessage, headers);
-  // A streamed response (no Content-Length: Server-Sent Events, a long poll) gets its head now, not with its first
-  // body byte; one with a length has its head and body written together.
-  if (headers['content-length'] === undefined) res.flushHeaders();
+  return headers['content-length'] === undefined;
 }
