@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
+import type { UpstreamRequestHeaders } from './proxy-headers.js';
 import { relayInterim, writeResponseHead } from './response-head.js';
 
 export interface AppPoolOptions {
@@ -23,8 +24,8 @@ export interface PooledRequest {
 }
 
 export interface AppPool {
-  /** Sends `req` (its body too, when `hasBody`) to the app on `port` with `headers` (a flat list), and relays the answer to `res`. */
-  send(port: number, req: IncomingMessage, res: ServerResponse, headers: string[], hasBody: boolean, authority: string | undefined): PooledRequest;
+  /** Sends `req` (with its body, if any) to the app on `port` with the headers of `request`, and relays the answer to `res`. */
+  send(port: number, req: IncomingMessage, res: ServerResponse, request: UpstreamRequestHeaders, authority: string | undefined): PooledRequest;
   /** True while a request is under way (or waits for a connection) at the app on `port`. */
   busy(port: number): boolean;
   /** Ends every connection to the app, idle or not. */
@@ -144,14 +145,15 @@ export async function loadAppPool(options: AppPoolOptions): Promise<AppPool> {
   const busy = (pool: Pool | undefined): boolean => pool !== undefined && pool.stats.running + pool.stats.pending > 0;
 
   return {
-    send(port, req, res, headers, hasBody, authority) {
+    send(port, req, res, request, authority) {
+      const { hasBody } = request;
       const exchange = new PooledExchange(res, authority, hasBody, options);
       // undici frames the body itself (chunked when it has no length), and never ends the client's request: were
       // it to destroy an unfinished one, Node would close the client's connection under an early answer.
       // (An async iterable, which undici takes though its types name only streams.)
       const body = hasBody ? (req.iterator({ destroyOnReturn: false }) as unknown as Readable) : null;
-      const sent = hasBody && req.headers['transfer-encoding'] !== undefined ? withoutTransferEncoding(headers) : headers;
-      poolFor(port).dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers: sent, body }, exchange);
+      const headers = request.chunked ? withoutTransferEncoding(request.headers) : request.headers;
+      poolFor(port).dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body }, exchange);
       return exchange;
     },
     busy: (port) => busy(current?.port === port ? current.pool : retiring.get(port)),

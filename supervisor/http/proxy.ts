@@ -374,13 +374,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (res.destroyed) return;
     const target = getTarget();
     if (!target) return holdOrRefuse(req, res, authority);
-    const pooled = req.headers.expect === undefined;
-    if (pooled && pool === undefined) return void loadPool().then(() => dispatch(req, res, authority));
     const request = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
+    if (pool === undefined && !request.hasExpect) return void loadPool().then(() => dispatch(req, res, authority));
     if (request.duplicateHost) return sendGateError(req, res, 400, 'The request has more than one Host header.');
     // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
     if (request.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
-    if (pooled && pool) return void (res[kUpstream] = pool.send(target.port, req, res, request.headers, request.hasBody, authority));
+    if (pool && !request.hasExpect) return void (res[kUpstream] = pool.send(target.port, req, res, request, authority));
     const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent });
     res[kUpstream] = upstream;
     relay(req, res, upstream, request.hasBody, authority);
