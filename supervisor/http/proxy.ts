@@ -27,9 +27,9 @@ export interface ProxyOptions {
   /** Called once per proxied request that got a response status (the metrics); `startedAt` is `performance.now()` on arrival. */
   readonly onResponse?: (statusCode: number, startedAt: number) => void;
   /**
-   * Time from a request being sent to the app (its body included) until the app's response headers arrive; past
-   * it the request to the app is aborted and the client gets 504; the same for an upgrade's handshake. Responses
-   * under way and open tunnels are not timed. 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
+   * Time from the last bytes of a request (its body included) sent to the app until the app's response headers
+   * arrive; past it the request to the app is aborted and the client gets 504; the same for an upgrade's handshake.
+   * Responses under way and open tunnels are not timed. 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
    */
   readonly responseTimeoutMs?: number;
   /** Whose forwarding headers (X-Forwarded-For and the like) are kept (TRUST_PROXY). @default false */
