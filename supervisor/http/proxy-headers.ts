@@ -9,15 +9,23 @@ const RESPONSE_HOP_BY_HOP = new Set([...HOP_BY_HOP, 'transfer-encoding']);
 // What the message needs whatever a Connection header lists (`Connection: Content-Length` would drop the body).
 const NEVER_LISTED = new Set(['host', 'content-length', 'transfer-encoding']);
 
-/** The header names listed in Connection headers, lower-cased, but for those the message needs: they are hop-by-hop too. */
+// Connection values that name no header to remove (nearly every message's), seen without splitting them.
+const PLAIN_CONNECTION = new Set(['keep-alive', 'Keep-Alive', 'close', 'Close']);
+
+/**
+ * The header names listed in Connection headers, lower-cased, that are hop-by-hop only for being listed: neither
+ * those the message needs nor those removed anyway.
+ */
 function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    for (const token of (raw[i + 1] as string).split(',')) {
+    const value = raw[i + 1] as string;
+    if (PLAIN_CONNECTION.has(value)) continue;
+    for (const token of value.split(',')) {
       const trimmed = token.trim().toLowerCase();
-      if (trimmed !== '' && !NEVER_LISTED.has(trimmed)) (tokens ??= new Set()).add(trimmed);
+      if (trimmed !== '' && !NEVER_LISTED.has(trimmed) && !RESPONSE_HOP_BY_HOP.has(trimmed)) (tokens ??= new Set()).add(trimmed);
     }
   }
   return tokens;
@@ -27,6 +35,10 @@ export interface UpstreamRequestHeaders {
   /** Flat name/value list, as `http.request` takes it. */
   readonly headers: string[];
   readonly hasBody: boolean;
+  /** The body is framed by Transfer-Encoding (chunked), not by Content-Length. */
+  readonly chunked: boolean;
+  /** The request has an Expect header (`100-continue`), which the app answers. */
+  readonly hasExpect: boolean;
   /** More than one Host header: the request is refused (400), as the app and X-Forwarded-Host could read it differently. */
   readonly duplicateHost: boolean;
   /** No Host header (HTTP/1.0 may send none): the request to the app, in HTTP/1.1, needs one. */
@@ -88,6 +100,8 @@ export function upstreamRequestHeaders(
   let host = authority;
   let hosts = 0;
   let hasBody = false;
+  let chunked = false;
+  let hasExpect = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
@@ -111,6 +125,10 @@ export function upstreamRequestHeaders(
         break;
       case 'transfer-encoding':
         hasBody = true;
+        chunked = true;
+        break;
+      case 'expect':
+        hasExpect = true;
         break;
       case 'content-length':
         if (value !== '0') hasBody = true;
@@ -122,7 +140,7 @@ export function upstreamRequestHeaders(
   headers.push('X-Forwarded-For', forwardedFor === undefined ? client.ip : `${forwardedFor}, ${client.ip}`);
   if (!hasForwardedProto) headers.push('X-Forwarded-Proto', client.encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host !== undefined) headers.push('X-Forwarded-Host', host);
-  return { headers, hasBody, duplicateHost: hosts > 1, missingHost: host === undefined };
+  return { headers, hasBody, chunked, hasExpect, duplicateHost: hosts > 1, missingHost: host === undefined };
 }
 
 /** The app's response headers for the client, hop-by-hop ones dropped; `Connection: close` while draining. */

@@ -7,10 +7,12 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrustProxy } from '../core/config.js';
 import { ErrorCodes } from '../core/errors.js';
-import { downstreamResponseHeaders, upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
+import { upstreamRequestHeaders, type ClientInfo } from './proxy-headers.js';
 import { gateErrorBody, sendGateError } from './not-ready-page.js';
 import { trustedProxyCheck } from './trusted-proxies.js';
 import { createHoldQueue } from './hold-queue.js';
+import { loadAppPool, isHeadTimeout, type AppPool, type PooledRequest } from './app-pool.js';
+import { rawResponseHead, relayInterim, writeResponseHead } from './response-head.js';
 
 /** Where the child listens right now, or undefined while it cannot take traffic. */
 export type TargetLookup = () => { readonly port: number } | undefined;
@@ -25,9 +27,9 @@ export interface ProxyOptions {
   /** Called once per proxied request that got a response status (the metrics); `startedAt` is `performance.now()` on arrival. */
   readonly onResponse?: (statusCode: number, startedAt: number) => void;
   /**
-   * Time from a request being sent to the app (its body included) until the app's response headers arrive; past
-   * it the request to the app is aborted and the client gets 504; the same for an upgrade's handshake. Responses
-   * under way and open tunnels are not timed. 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
+   * Time from the last bytes of a request (its body included) sent to the app until the app's response headers
+   * arrive; past it the request to the app is aborted and the client gets 504; the same for an upgrade's handshake.
+   * Responses under way and open tunnels are not timed. 0 disables (APP_RESPONSE_TIMEOUT_MS). @default 0
    */
   readonly responseTimeoutMs?: number;
   /** Whose forwarding headers (X-Forwarded-For and the like) are kept (TRUST_PROXY). @default false */
@@ -72,12 +74,6 @@ function clientOf(req: IncomingMessage): ClientInfo {
   return { ip: req.socket.remoteAddress ?? '', encrypted: 'encrypted' in req.socket };
 }
 
-function rawResponseHead(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): string {
-  let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
-  for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
-  return `${head}\r\n`;
-}
-
 function withoutFraming(rawHeaders: readonly string[]): string[] {
   const result: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -86,13 +82,6 @@ function withoutFraming(rawHeaders: readonly string[]): string[] {
     result.push(name, rawHeaders[i + 1] as string);
   }
   return result;
-}
-
-// Node's own way to put an interim response ahead of the final one (writeContinue and writeEarlyHints use it): it
-// queues behind an earlier response on a pipelined connection. writeEarlyHints itself would drop a 103 whose
-// Link it does not parse, and every header but Link.
-interface RawWritable {
-  _writeRaw(data: string, encoding: BufferEncoding): boolean;
 }
 
 // The request body goes to the app a turn of the event loop after it arrives (setImmediate runs after the I/O
@@ -113,8 +102,6 @@ function relayBody(req: IncomingMessage, upstream: http.ClientRequest): void {
   req.once('end', () => setImmediate(writeLater, req, upstream, null));
 }
 
-// 1xx from the app: 100 Continue when the client asked for it, 103 Early Hints as the app sent them. None for an
-// HTTP/1.0 client, which does not expect them (RFC 9110, 15.2); other 1xx (102) are dropped, as nginx does.
 // The client's response (and through it, its request), on the request to the app: the 1xx relay below is one
 // shared function rather than a closure per request.
 const kClientResponse = Symbol('the client response');
@@ -124,14 +111,7 @@ type UpstreamRequest = http.ClientRequest & { [kClientResponse]?: ServerResponse
 
 function relayInformation(this: UpstreamRequest, info: http.InformationEvent): void {
   const res = this[kClientResponse];
-  if (!res) return;
-  const { req } = res;
-  if (res.headersSent || req.httpVersionMajor !== 1 || req.httpVersionMinor === 0) return;
-  if (info.statusCode === 100) {
-    if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
-  } else if (info.statusCode === 103) {
-    (res as unknown as RawWritable)._writeRaw(rawResponseHead(103, info.statusMessage || 'Early Hints', info.rawHeaders), 'latin1');
-  }
+  if (res) relayInterim(res, info.statusCode, info.statusMessage, info.rawHeaders);
 }
 
 // The reason an upstream request is destroyed when the app is past APP_RESPONSE_TIMEOUT_MS: one instance, told
@@ -151,10 +131,18 @@ interface ClientConnection {
 const kConnection = Symbol('client connection');
 type ClientSocket = Socket & { [kConnection]?: ClientConnection };
 
-// On the client's response: the request to the app that serves it now, and how often the app failed it already.
+// On the client's response: its client connection, when it arrived (for the metrics), the request to the app that
+// serves it now, and how often the app failed it already.
+const kClientConnection = Symbol('client connection of the response');
+const kStartedAt = Symbol('started at');
 const kUpstream = Symbol('request to the app');
 const kFailures = Symbol('failed sends');
-type ClientResponse = ServerResponse & { [kUpstream]?: UpstreamRequest; [kFailures]?: number };
+type ClientResponse = ServerResponse & {
+  [kClientConnection]?: ClientConnection;
+  [kStartedAt]?: number;
+  [kUpstream]?: UpstreamRequest | PooledRequest;
+  [kFailures]?: number;
+};
 
 // After a retry failed too, the request waits this long for the supervisor to see the app exit (and then for the
 // new app); an app still running then dropped it on purpose, and it is sent a last time.
@@ -207,6 +195,30 @@ export function createProxy(options: ProxyOptions): Proxy {
   });
   let inFlight = 0;
   const drainWaiters = new Set<() => void>();
+  // Requests go to the app through the pool (see app-pool.ts), but for those with an Expect header, which go through
+  // node:http; the first request loads the pool (undefined until then; null should it fail to load: node:http then).
+  let pool: AppPool | null | undefined;
+  let poolLoad: Promise<unknown> | undefined;
+  let closed = false;
+
+  function loadPool(): Promise<unknown> {
+    poolLoad ??= loadAppPool({
+      responseTimeoutMs,
+      idleTimeoutMs: UPSTREAM_IDLE_TIMEOUT_MS,
+      isDraining: options.isDraining,
+      failed: (res, authority, hasBody, error) => failed(res.req, res, authority, hasBody, error),
+    }).then(
+      (loaded) => {
+        if (closed) loaded.close();
+        pool = loaded;
+      },
+      (error: unknown) => {
+        pool = null;
+        logger.warn({ event: 'app_pool_unavailable', err: error }, 'the pooled client toward the app did not load; requests go through node:http');
+      },
+    );
+    return poolLoad;
+  }
 
   function connectionOf(socket: ClientSocket): ClientConnection {
     let connection = socket[kConnection];
@@ -231,8 +243,15 @@ export function createProxy(options: ProxyOptions): Proxy {
     countOut(connection, Number.POSITIVE_INFINITY);
   }
 
-  // The connection's request under way is answered: the next one that waits (and whose client is still there) goes.
+  // The connection's request under way is answered: the next one that waits (and whose client is still there) goes,
+  // a turn of the event loop later: the pool reuses its connection to the app only then (it first sees whether the
+  // app closed it), and a request sent sooner would open another one.
   function nextRequest(connection: ClientConnection): void {
+    if (connection.waiting.length === 0) connection.busy = false;
+    else setImmediate(sendWaiting, connection);
+  }
+
+  function sendWaiting(connection: ClientConnection): void {
     connection.busy = false;
     for (let next = connection.waiting.shift(); next; next = connection.waiting.shift()) {
       const [req, res, authority] = next;
@@ -286,15 +305,19 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   function send(connection: ClientConnection, req: IncomingMessage, res: ClientResponse, authority: string | undefined): void {
     connection.busy = true;
-    const startedAt = onResponse ? performance.now() : 0;
-    res.once('close', () => {
-      countOut(connection);
-      held.forget(res);
-      if (!res.writableFinished) res[kUpstream]?.destroy();
-      if (onResponse && res.headersSent) onResponse(res.statusCode, startedAt);
-      nextRequest(connection);
-    });
+    res[kClientConnection] = connection;
+    if (onResponse) res[kStartedAt] = performance.now();
+    res.once('close', responseClosed);
     dispatch(req, res, authority);
+  }
+
+  function responseClosed(this: ClientResponse): void {
+    const connection = this[kClientConnection] as ClientConnection;
+    countOut(connection);
+    held.forget(this);
+    if (!this.writableFinished) this[kUpstream]?.destroy();
+    if (onResponse && this.headersSent) onResponse(this.statusCode, this[kStartedAt] ?? 0);
+    nextRequest(connection);
   }
 
   // Holds a request that cannot go to the app now, when the app is on its way back; else answers 503. While it
@@ -352,9 +375,11 @@ export function createProxy(options: ProxyOptions): Proxy {
     const target = getTarget();
     if (!target) return holdOrRefuse(req, res, authority);
     const request = upstreamRequestHeaders(req.rawHeaders, clientOf(req), false, isTrustedProxy(req.socket.remoteAddress), authority);
+    if (pool === undefined && !request.hasExpect) return void loadPool().then(() => dispatch(req, res, authority));
     if (request.duplicateHost) return sendGateError(req, res, 400, 'The request has more than one Host header.');
     // The app's own address when the client sent no Host (HTTP/1.0), as nginx sends by default.
     if (request.missingHost) request.headers.push('Host', `127.0.0.1:${target.port}`);
+    if (pool && !request.hasExpect) return void (res[kUpstream] = pool.send(target.port, req, res, request, authority));
     const upstream: UpstreamRequest = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: request.headers, agent });
     res[kUpstream] = upstream;
     relay(req, res, upstream, request.hasBody, authority);
@@ -367,11 +392,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     // answer (401 to an upload) reaches the client as it is.
     upstream.on('response', (upstreamRes) => {
       upstream[kSentAt] = 0;
-      const responseHeaders = downstreamResponseHeaders(upstreamRes.rawHeaders, options.isDraining());
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
-      // A streamed response (no Content-Length: Server-Sent Events, a long poll) gets its head now, not with its first
-      // body byte; one with a length has its head and body written together.
-      if (responseHeaders['content-length'] === undefined) res.flushHeaders();
+      if (writeResponseHead(res, upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, upstreamRes.rawHeaders, options.isDraining())) res.flushHeaders();
       upstreamRes.pipe(res);
       upstreamRes.once('close', () => {
         if (!upstreamRes.complete) return void res.destroy();
@@ -392,13 +413,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         req.resume();
         return;
       }
-      if (error === RESPONSE_TIMEOUT) {
-        logger.warn({ event: 'app_response_timeout', method: req.method, url: req.url, afterMs: responseTimeoutMs }, `app sent no response in ${responseTimeoutMs} ms`);
-        return sendGateError(req, res, 504);
-      }
-      if (retryOrHold(req, res, authority, hasBody, error)) return;
-      logger.warn({ event: 'proxy_error', method: req.method, url: req.url, err: error }, `app did not answer: ${error.message}`);
-      sendGateError(req, res, 502);
+      failed(req, res, authority, hasBody, error);
     });
     req.once('error', () => upstream.destroy());
     if (hasBody) {
@@ -412,6 +427,17 @@ export function createProxy(options: ProxyOptions): Proxy {
       upstream.end();
       if (responseTimeoutMs > 0) awaitResponse(upstream);
     }
+  }
+
+  // The app gave no response to the request: 504 past the response timeout, else sent again or held (retryOrHold), else 502.
+  function failed(req: IncomingMessage, res: ClientResponse, authority: string | undefined, hasBody: boolean, error: Error): void {
+    if (error === RESPONSE_TIMEOUT || isHeadTimeout(error)) {
+      logger.warn({ event: 'app_response_timeout', method: req.method, url: req.url, afterMs: responseTimeoutMs }, `app sent no response in ${responseTimeoutMs} ms`);
+      return sendGateError(req, res, 504);
+    }
+    if (retryOrHold(req, res, authority, hasBody, error)) return;
+    logger.warn({ event: 'proxy_error', method: req.method, url: req.url, err: error }, `app did not answer: ${error.message}`);
+    sendGateError(req, res, 502);
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, authority?: string): void {
@@ -485,7 +511,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     portIdle: (port, timeoutMs) =>
       pRetry(
         () => {
-          if ((agent.sockets[agent.getName({ host: '127.0.0.1', port })]?.length ?? 0) > 0) throw new Error('requests under way at the app');
+          if ((agent.sockets[agent.getName({ host: '127.0.0.1', port })]?.length ?? 0) > 0 || pool?.busy(port)) throw new Error('requests under way at the app');
         },
         { retries: Number.POSITIVE_INFINITY, factor: 1, minTimeout: 50, maxRetryTime: timeoutMs },
       ).then(
@@ -516,8 +542,10 @@ export function createProxy(options: ProxyOptions): Proxy {
       });
     },
     close() {
+      closed = true;
       clearInterval(sweeper);
       agent.destroy();
+      pool?.close();
       for (const socket of tunnels) socket.destroy();
     },
   };

@@ -1,6 +1,6 @@
 // The Node internals the edge relies on, where Node has no public API for the same: checked here so that a Node
 // upgrade that changes them fails this test by name instead of changing the edge's behaviour in silence.
-// - `res._writeRaw` (proxy.ts): a 103 Early Hints relayed with the app's own headers (`writeEarlyHints` takes
+// - `res._writeRaw` (response-head.ts): a 103 Early Hints relayed with the app's own headers (`writeEarlyHints` takes
 //   only Link values it validates, and drops a 103 without one).
 // - `socket._httpMessage` (proxy.ts's response timeout, connection-budget.ts, client-errors.ts): the response
 //   (server side) or request (client side) a connection carries now, null between requests.

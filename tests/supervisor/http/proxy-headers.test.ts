@@ -31,12 +31,19 @@ describe('upstreamRequestHeaders', () => {
   });
 
   it.each([
-    [['Content-Length', '12'], true],
-    [['Content-Length', '0'], false],
-    [['Transfer-Encoding', 'chunked'], true],
-    [[], false],
-  ])('sees whether %j has a body', (raw, expected) => {
-    expect(upstreamRequestHeaders(raw, client, false, true).hasBody).toBe(expected);
+    [['Content-Length', '12'], { hasBody: true, chunked: false }],
+    [['Content-Length', '0'], { hasBody: false, chunked: false }],
+    [['Transfer-Encoding', 'chunked'], { hasBody: true, chunked: true }],
+    [[], { hasBody: false, chunked: false }],
+  ])('sees whether %j has a body, and how it is framed', (raw, expected) => {
+    expect(upstreamRequestHeaders(raw, client, false, true)).toMatchObject(expected);
+  });
+
+  it.each([
+    [['EXPECT', '100-continue', 'Content-Length', '5'], true],
+    [['Content-Length', '5'], false],
+  ])('sees whether %j has an Expect header', (raw, expected) => {
+    expect(upstreamRequestHeaders(raw, client, false, true).hasExpect).toBe(expected);
   });
 });
 
