@@ -15,7 +15,7 @@ type CollectGarbage = (options: { type: 'major'; execution: 'sync'; flavor: 'las
 
 /**
  * Keeps the young generation at its size from now on, and shrinks it to its initial size on the next turn of the
- * event loop (a collection of ~5-10 ms of CPU that need not delay what the caller does now).
+ * event loop (one last-resort collection, ~15-35 ms of CPU once, that need not delay what the caller does now).
  */
 export function keepYoungGenerationSmall(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
