@@ -25,7 +25,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       { env: 'APP_HEALTH_INTERVAL_MS', default: '5000', help: 'while ready, time between two polls of APP_HEALTH_PATH (each may take 2 s at most)' },
       { env: 'APP_HEALTH_FAILURE_THRESHOLD', default: '3', help: 'polls in a row that fail before /health turns 503 and traffic stops going to the app' },
       { env: 'APP_HEALTH_RESTART_THRESHOLD', default: '6', help: 'polls in a row that fail before the app is restarted (SIGTERM, then SIGKILL), counted like an exit; 0: never' },
-      { env: 'APP_RESPONSE_TIMEOUT_MS', default: '60000', help: "time from a request being sent to the app until its response headers arrive, then 504; 0 disables" },
+      { env: 'APP_RESPONSE_TIMEOUT_MS', default: '60000', help: "time from the last bytes of a request sent to the app until its response headers arrive, then 504; 0 disables" },
       { env: 'APP_HOLD_TIMEOUT_MS', default: '10000', help: "once the app was ready, how long a request may wait for it while it restarts or reloads, then 503; 0: none waits" },
       { env: 'APP_HOLD_MAX_REQUESTS', default: '1000', help: 'requests (and WebSocket upgrades) that may wait for the app at once; one more gets 503' },
       { env: 'APP_START_TIMEOUT_MS', default: '60000', help: 'time the app has to answer its health path after it is spawned' },
