@@ -289,7 +289,8 @@ async function run(options: RunOptions): Promise<EmbeddedDatabase> {
   const owner = isRoot() ? await stat(dataDir) : undefined;
   if (owner?.uid === 0) throw failure(`${dataDir} belongs to root, and PostgreSQL does not run as root`, undefined);
 
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  // Its messages in English whatever the machine's locale: they end up in the supervisor's errors.
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', lc_messages: 'C', ...options.settings };
   const server = spawn(
     options.binaries.postgres,
     ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
@@ -298,7 +299,6 @@ async function run(options: RunOptions): Promise<EmbeddedDatabase> {
       // and the database last, instead of the database going down while requests still drain.
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_MESSAGES: 'C' },
       ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
     },
   );
