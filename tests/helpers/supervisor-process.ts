@@ -87,6 +87,14 @@ export async function healthOf(url: string): Promise<{ status: number; body: Rec
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+// The command that starts the supervisor the way `options` asks for.
+function commandLine(options: SupervisorOptions): string[] {
+  if (options.via === 'npm') return ['npm', 'start', '--silent'];
+  if (options.via === 'bin') return [process.execPath, BIN];
+  if (options.descriptorLimit !== undefined) return ['sh', '-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI];
+  return [...(options.prefix ?? []), process.execPath, CLI];
+}
+
 export async function startSupervisor(options: SupervisorOptions = {}): Promise<SupervisorProcess> {
   const port = Number(options.env?.PORT ?? (await freePort()));
   const env = {
@@ -98,16 +106,8 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
     APP_RESTART_BACKOFF_MS: '100',
     ...options.env,
   };
-  const child =
-    options.via === 'npm'
-      ? spawn('npm', ['start', '--silent'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : options.via === 'bin'
-      ? spawn(process.execPath, [BIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : options.descriptorLimit !== undefined
-        ? spawn('sh', ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-        : options.prefix && options.prefix.length > 0
-          ? spawn(options.prefix[0] as string, [...options.prefix.slice(1), process.execPath, CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-          : spawn(process.execPath, [CLI], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const [command, ...args] = commandLine(options);
+  const child = spawn(command as string, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => lines.push(line));
